@@ -1,0 +1,93 @@
+/*
+ * heapmin.h: give freed heap memory back to the operating system.
+ *
+ * heapmin() is one portable call for what programs write as an #ifdef ladder
+ * (the Microsoft CRT's _heapmin, glibc's malloc_trim, jemalloc's arena purge,
+ * or nothing). The backend is chosen when heapmin is built; heapmin_backend()
+ * names it.
+ *
+ * This header is self-contained, compiles as C89, C99 and C++, and includes
+ * only <stddef.h> (and, on Windows, <malloc.h>: see _heapmin below).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef HEAPMIN_H
+#define HEAPMIN_H
+
+#include <stddef.h>
+
+/* Bumped on a change that breaks programs built against an older version. */
+#define HEAPMIN_VERSION_MAJOR 0
+/* Bumped when functions are added; older programs keep working. */
+#define HEAPMIN_VERSION_MINOR 1
+/* Bumped for fixes that change no interface. */
+#define HEAPMIN_VERSION_PATCH 0
+#define HEAPMIN_VERSION_NUMBER                                                \
+    (HEAPMIN_VERSION_MAJOR * 10000 + HEAPMIN_VERSION_MINOR * 100 +            \
+     HEAPMIN_VERSION_PATCH)
+#define HEAPMIN_VERSION_STRING "0.1.0"
+
+/*
+ * HEAPMIN_API marks what the library exports. The library is built with
+ * hidden visibility, so nothing else leaves it. On Windows the DLL's exports
+ * come from a module-definition file instead, so the same declarations serve
+ * the DLL and the static library and consumers define no macro.
+ */
+#if defined(_WIN32)
+#define HEAPMIN_API
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define HEAPMIN_API __attribute__((visibility("default")))
+#else
+#define HEAPMIN_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Returns freed heap memory held by the allocator to the operating system.
+ * Returns 0 on success, including when there was nothing to release, and
+ * then leaves errno untouched. Returns -1 and sets errno on failure; errno is
+ * ENOSYS when this build or this system has no way to trim. Safe to call from
+ * any thread at any time, concurrently with allocation in other threads. Not
+ * async-signal-safe: allocators take locks.
+ */
+HEAPMIN_API int heapmin(void);
+
+/*
+ * The Microsoft C runtime's name for heapmin(), with the same contract.
+ *
+ * On POSIX systems it is a plain external function: code that declares its
+ * own prototype, takes its address or #undefs it keeps working, and a program
+ * that defines its own _heapmin gets its own, with the static and the shared
+ * library alike.
+ *
+ * On Windows the C runtime already has a _heapmin, declared dllimport by
+ * <malloc.h> (which <stdlib.h> includes). Declaring it again here would warn,
+ * and a program linking the static heapmin would still call the CRT's. So
+ * this header includes <malloc.h> first, then makes _heapmin a macro for
+ * heapmin_compat_heapmin, heapmin's own function: in any include order,
+ * _heapmin() calls heapmin. A file that #undefs _heapmin calls the CRT's.
+ */
+#if defined(_WIN32)
+#include <malloc.h>
+#undef _heapmin
+#define _heapmin heapmin_compat_heapmin
+#endif
+HEAPMIN_API int _heapmin(void);
+
+/*
+ * Names the mechanism that trims, as a static string: "malloc_trim",
+ * "jemalloc" or "stub" (the build cannot trim; heapmin() fails with ENOSYS).
+ */
+HEAPMIN_API const char *heapmin_backend(void);
+
+/* The version of the library actually linked, as "MAJOR.MINOR.PATCH". */
+HEAPMIN_API const char *heapmin_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HEAPMIN_H */

@@ -1,0 +1,20 @@
+/*
+ * Backend for systems with no way to trim (musl, legacy targets): picked by
+ * trim_backend=auto when the C library has no malloc_trim, or explicitly with
+ * trim_backend=stub. heapmin() fails with ENOSYS, as Microsoft documents for
+ * Windows 98, so callers can tell "cannot" from "nothing to release".
+ */
+#include <errno.h>
+
+#include "../internal.h"
+
+static int trim(void)
+{
+    return ENOSYS;
+}
+
+const struct heapmin__backend *heapmin__backend(void)
+{
+    static const struct heapmin__backend backend = {"stub", trim};
+    return &backend;
+}

@@ -1,0 +1,156 @@
+/* See frag.h. Linux-specific where it reads /proc; -1 elsewhere. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS under -std=c99 */
+#include "frag.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static unsigned long long next_random(unsigned long long *state)
+{
+    /* xorshift64*: reproducible across C libraries, unlike rand(). */
+    unsigned long long x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 2685821657736338717ULL;
+}
+
+int frag_fill(struct frag *f, size_t total, size_t min, size_t max,
+              double keep, unsigned long long seed)
+{
+    unsigned long long rng = seed ? seed : 1;
+    size_t used = 0, i, kept = 0;
+
+    memset(f, 0, sizeof *f);
+    f->cap = total / min + 1;
+    f->map_bytes = f->cap * sizeof *f->blocks;
+    f->blocks = mmap(NULL, f->map_bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (f->blocks == MAP_FAILED) {
+        f->blocks = NULL;
+        return -1;
+    }
+    while (used < total && f->count < f->cap) {
+        size_t n = min + (size_t)(next_random(&rng) % (max - min + 1));
+        char *p = malloc(n);
+        if (p == NULL)
+            return -1;
+        memset(p, (int)(f->count & 0xff), n);
+        f->blocks[f->count].p = p;
+        f->blocks[f->count].n = n;
+        f->count++;
+        used += n;
+    }
+    for (i = 0; i < f->count; i++) {
+        double r = (double)(next_random(&rng) >> 11) / 9007199254740992.0;
+        if (r < keep) {
+            f->blocks[kept++] = f->blocks[i];
+            f->live_bytes += f->blocks[i].n;
+        } else {
+            free(f->blocks[i].p);
+        }
+    }
+    f->live = kept;
+    return 0;
+}
+
+void frag_release(struct frag *f)
+{
+    size_t i;
+
+    for (i = 0; i < f->live; i++)
+        free(f->blocks[i].p);
+    if (f->blocks != NULL)
+        munmap(f->blocks, f->map_bytes);
+    memset(f, 0, sizeof *f);
+}
+
+long long frag_resident(void)
+{
+    char buf[128];
+    ssize_t len;
+    long long pages = 0;
+    char *s;
+    int fd = open("/proc/self/statm", O_RDONLY);
+
+    if (fd < 0)
+        return -1;
+    len = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (len <= 0)
+        return -1;
+    buf[len] = '\0';
+    /* "size resident shared ...": skip the first field. */
+    s = strchr(buf, ' ');
+    if (s == NULL)
+        return -1;
+    for (s++; *s >= '0' && *s <= '9'; s++)
+        pages = pages * 10 + (*s - '0');
+    return pages * sysconf(_SC_PAGESIZE);
+}
+
+static void sift_down(struct frag_block *a, size_t root, size_t n)
+{
+    for (;;) {
+        size_t child = 2 * root + 1;
+        struct frag_block t;
+
+        if (child >= n)
+            return;
+        if (child + 1 < n && a[child + 1].p > a[child].p)
+            child++;
+        if (a[root].p >= a[child].p)
+            return;
+        t = a[root];
+        a[root] = a[child];
+        a[child] = t;
+        root = child;
+    }
+}
+
+/* Heapsort by address: qsort may call malloc, which would move the heap. */
+static void sort_by_address(struct frag_block *a, size_t n)
+{
+    size_t i;
+
+    for (i = n / 2; i-- > 0;)
+        sift_down(a, i, n);
+    for (i = n; i-- > 1;) {
+        struct frag_block t = a[0];
+        a[0] = a[i];
+        a[i] = t;
+        sift_down(a, 0, i);
+    }
+}
+
+long long frag_page_limit(struct frag *f, long long baseline)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t last = 0; /* last page counted, valid once pages > 0 */
+    long long pages = 0;
+    size_t i;
+
+    if (baseline < 0)
+        return -1;
+    /* Blocks do not overlap, so in address order their ends are ordered too. */
+    sort_by_address(f->blocks, f->live);
+    for (i = 0; i < f->live; i++) {
+        uintptr_t first = (uintptr_t)f->blocks[i].p / page;
+        uintptr_t end = ((uintptr_t)f->blocks[i].p + f->blocks[i].n - 1) / page;
+
+        if (pages > 0 && first <= last)
+            first = last + 1;
+        if (end >= first) {
+            pages += (long long)(end - first + 1);
+            last = end;
+        }
+    }
+    /* The bookkeeping array is resident up to the blocks it recorded. */
+    return baseline + pages * (long long)page +
+           (long long)((f->count * sizeof *f->blocks + page - 1) / page * page);
+}

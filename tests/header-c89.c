@@ -1,0 +1,29 @@
+/*
+ * Compiled as C89 with -pedantic -Werror: the header is self-contained and
+ * keeps the client code SPEC.md lists working (own prototype, address taken,
+ * #undef before the call).
+ */
+#include "heapmin.h"
+
+#include <stdio.h>
+#include <string.h>
+
+extern int _heapmin(void); /* client code declares its own prototype */
+
+int main(void)
+{
+    int (*fn)(void) = _heapmin;
+    int a, b, c;
+
+    a = fn();
+    b = heapmin();
+#if !defined(_WIN32)
+#undef _heapmin
+#endif
+    c = _heapmin();
+    printf("c89: %d %d %d on %s, version %d\n", a, b, c, heapmin_backend(),
+           HEAPMIN_VERSION_NUMBER);
+    if (a != b || b != c)
+        return 1;
+    return strcmp(heapmin_version(), HEAPMIN_VERSION_STRING) == 0 ? 0 : 1;
+}

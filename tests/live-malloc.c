@@ -1,0 +1,39 @@
+/*
+ * Which shared object serves this program's malloc? A jemalloc build of
+ * heapmin is useful only if the answer is jemalloc: a consumer linked through
+ * heapmin_dep or pkg-config must end up with it (SPEC.md, "POSIX facts").
+ *
+ * Usage: live-malloc SUBSTRING   (e.g. "jemalloc", or "libc.so")
+ */
+#define _GNU_SOURCE /* dladdr */
+#include "heapmin.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+    void *(*fn)(size_t) = malloc;
+    void *addr;
+    Dl_info info;
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: live-malloc SUBSTRING\n");
+        return 99;
+    }
+    /* POSIX guarantees function and object pointers have one size. */
+    memcpy(&addr, &fn, sizeof addr);
+    if (dladdr(addr, &info) == 0 || info.dli_fname == NULL) {
+        puts("SKIP: malloc is in no shared object (a static binary)");
+        return 77;
+    }
+    printf("malloc is served by %s; heapmin trims with %s\n", info.dli_fname,
+           heapmin_backend());
+    if (strstr(info.dli_fname, argv[1]) == NULL) {
+        fprintf(stderr, "expected an object named like \"%s\"\n", argv[1]);
+        return 1;
+    }
+    return 0;
+}
