@@ -2,7 +2,8 @@
  * The contract (SPEC.md): heapmin() and _heapmin() return 0 and leave errno
  * alone, or return -1 with ENOSYS on a build that cannot trim; the backend
  * and version are what the build says. EXPECTED_BACKEND and PROJECT_VERSION
- * come from meson.
+ * come from meson; the test matrix sets HEAPMIN_EXPECT_BACKEND to check what
+ * trim_backend=auto chose (stub with musl, say).
  */
 #include "heapmin.h"
 
@@ -46,11 +47,13 @@ static void check_call(const char *name, int (*fn)(void), int can_trim)
 int main(void)
 {
     const char *backend = heapmin_backend();
+    const char *expect = getenv("HEAPMIN_EXPECT_BACKEND");
     int can_trim = strcmp(EXPECTED_BACKEND, "stub") != 0;
     void *p;
 
     printf("backend %s, version %s\n", backend, heapmin_version());
     CHECK(strcmp(backend, EXPECTED_BACKEND) == 0);
+    CHECK(expect == NULL || strcmp(backend, expect) == 0);
     CHECK(heapmin_backend() == backend); /* a static string, not rebuilt */
     CHECK(strcmp(heapmin_version(), PROJECT_VERSION) == 0);
     CHECK(strcmp(heapmin_version(), HEAPMIN_VERSION_STRING) == 0);

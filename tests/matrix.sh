@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The whole test matrix, the README's test command and what CI runs: every
+# backend and toolchain heapmin claims, built with --werror and tested with
+# meson test, plus the sanitizer and valgrind runs and the two ways a
+# consumer links heapmin (meson subproject, pkg-config).
+#
+# Usage: tests/matrix.sh [CONFIG...]     (default: every configuration)
+# Build trees and logs go to build-matrix/. Ends with "matrix: N passed,
+# N failed" and exits non-zero if anything failed.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+top=$PWD
+out=$top/build-matrix
+
+. tools/deps.sh
+heapmin_need_packages meson ninja-build pkg-config python3 binutils gcc g++ \
+    libc6-dev clang libjemalloc-dev musl-tools valgrind || exit 1
+
+passed=0
+failed=0
+failures=()
+
+# check NAME COMMAND...: runs one configuration, logging to build-matrix/NAME.log.
+check() {
+    local name=$1 start=$SECONDS
+    shift
+    if ! want "$name"; then
+        return 0
+    fi
+    printf '%-16s ' "$name"
+    if (set -e; "$@") >"$out/$name.log" 2>&1; then
+        passed=$((passed + 1))
+        echo "ok ($((SECONDS - start)) s)"
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        echo "FAILED ($((SECONDS - start)) s); last lines of $out/$name.log:"
+        tail -n 25 "$out/$name.log" | sed 's/^/    /'
+    fi
+}
+
+selected=("$@")
+want() {
+    [ ${#selected[@]} -eq 0 ] && return 0
+    local s
+    for s in "${selected[@]}"; do [ "$s" = "$1" ] && return 0; done
+    return 1
+}
+
+# build_and_test NAME [KEY=VALUE...] -- [MESON SETUP ARGS...]: a fresh build
+# tree, compiled and tested. KEY=VALUE go to the environment (CC, and
+# HEAPMIN_EXPECT_BACKEND, which the contract test checks).
+build_and_test() {
+    local name=$1 envs=()
+    shift
+    while [ "$1" != -- ]; do envs+=("$1"); shift; done
+    shift
+    rm -rf "$out/$name"
+    env "${envs[@]}" meson setup "$out/$name" -Dwerror=true "$@"
+    meson compile -C "$out/$name"
+    env "${envs[@]}" meson test -C "$out/$name" --print-errorlogs
+}
+
+# A parent project that takes heapmin as a subproject: its consumer must get
+# the allocator heapmin trims.
+subproject() {
+    local dir=$out/consumer-$1
+    rm -rf "$dir"
+    mkdir -p "$dir/subprojects"
+    cp tests/consumer/meson.build tests/consumer/meson_options.txt \
+        tests/live-malloc.c "$dir/"
+    ln -s "$top" "$dir/subprojects/heapmin"
+    meson setup "$dir/build" "$dir" --force-fallback-for=heapmin \
+        -Dheapmin:trim_backend="$1" -Dheapmin:tests=false -Dexpect="$2"
+    meson test -C "$dir/build" --print-errorlogs
+}
+
+# An installed jemalloc build, consumed through pkg-config by a program that
+# links with --as-needed and never calls malloc itself.
+pkgconfig() {
+    local dir=$out/pkgconfig
+    rm -rf "$dir"
+    meson setup "$dir/build" --prefix="$dir/prefix" --libdir=lib \
+        -Dtrim_backend=jemalloc -Dtests=false
+    meson install -C "$dir/build"
+    export PKG_CONFIG_PATH=$dir/prefix/lib/pkgconfig
+    # shellcheck disable=SC2046
+    cc -std=c99 -o "$dir/live-malloc" tests/live-malloc.c -Wl,--as-needed \
+        $(pkg-config --cflags --libs heapmin) -ldl -Wl,-rpath,"$dir/prefix/lib"
+    "$dir/live-malloc" jemalloc
+}
+
+mkdir -p "$out"
+started=$SECONDS
+check gcc build_and_test gcc CC=gcc HEAPMIN_EXPECT_BACKEND=malloc_trim --
+check clang build_and_test clang CC=clang CXX=clang++ \
+    HEAPMIN_EXPECT_BACKEND=malloc_trim --
+check jemalloc build_and_test jemalloc CC=gcc -- -Dtrim_backend=jemalloc
+check stub build_and_test stub CC=gcc -- -Dtrim_backend=stub
+# musl has no malloc_trim: auto must choose the stub.
+check musl build_and_test musl CC=musl-gcc HEAPMIN_EXPECT_BACKEND=stub -- \
+    -Ddefault_library=static -Dc_link_args=-static
+check asan-ubsan build_and_test asan-ubsan CC=gcc -- \
+    -Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all
+check tsan build_and_test tsan CC=gcc -- -Db_sanitize=thread
+check valgrind meson test -C "$out/gcc" --setup valgrind --print-errorlogs
+check subproject subproject jemalloc jemalloc
+check pkg-config pkgconfig
+
+echo "whole matrix: $((SECONDS - started)) s"
+[ $failed -eq 0 ] || echo "failed: ${failures[*]}"
+echo "matrix: $passed passed, $failed failed"
+[ $failed -eq 0 ]
