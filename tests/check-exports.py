@@ -1,18 +1,16 @@
 #!/usr/bin/env python3
 """Checks that a built heapmin library exports heapmin's API and nothing else.
 
-Usage: check-exports.py NM LIBRARY
+Usage: check-exports.py TOOL LIBRARY PUBLIC_SYMBOL...
 
-A shared object's dynamic symbols must be exactly the public API; a static
-archive's global symbols must all carry heapmin's prefix (internal heapmin__
-names are global there, which is what the prefix is for).
+TOOL is nm, or objdump for a Windows DLL. A shared library's exports must be
+exactly the public symbols; a static archive's global symbols must include
+them and all carry heapmin's prefix (internal heapmin__ names are global
+there, which is what the prefix is for).
 """
 import re
 import subprocess
 import sys
-
-PUBLIC = {"heapmin", "_heapmin", "heapmin_backend", "heapmin_version"}
-
 
 def defined_globals(nm, lib, dynamic):
     args = [nm, "--defined-only", "-g"] + (["-D"] if dynamic else []) + [lib]
@@ -26,16 +24,29 @@ def defined_globals(nm, lib, dynamic):
     return names
 
 
+def dll_exports(objdump, dll):
+    out = subprocess.run([objdump, "-p", dll], check=True, capture_output=True,
+                         text=True).stdout
+    # The "[Ordinal/Name Pointer] Table" lists one export a line:
+    # "\t[   0] heapmin".
+    return set(re.findall(r"^\s*\[\s*\d+\]\s+(\S+)$", out, re.MULTILINE))
+
+
 def main():
-    nm, lib = sys.argv[1], sys.argv[2]
-    dynamic = not lib.endswith(".a")
-    names = defined_globals(nm, lib, dynamic)
-    print(f"{lib}: {sorted(names)}")
-    if dynamic:
-        wrong = names ^ PUBLIC
+    tool, lib, public = sys.argv[1], sys.argv[2], set(sys.argv[3:])
+    if lib.endswith(".dll"):
+        names = dll_exports(tool, lib)
     else:
-        wrong = {n for n in names if not re.match(r"_?heapmin(_|$)", n)}
-        wrong |= PUBLIC - names
+        names = defined_globals(tool, lib, dynamic=not lib.endswith(".a"))
+    print(f"{lib}: {sorted(names)}")
+    if not lib.endswith(".a"):
+        wrong = names ^ public
+    else:
+        # mingw's i686 C symbols carry a leading underscore; on x86_64 it
+        # emits .refptr.NAME for references to extern data.
+        prefixed = r"(\.refptr\.)?_?_?heapmin(_|$)"
+        wrong = {n for n in names if not re.match(prefixed, n)}
+        wrong |= {n for n in public if n not in names and "_" + n not in names}
     if wrong:
         print(f"unexpected or missing symbols: {sorted(wrong)}")
         return 1

