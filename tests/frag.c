@@ -1,13 +1,55 @@
-/* See frag.h. Linux-specific where it reads /proc; -1 elsewhere. */
+/*
+ * See frag.h. Resident size comes from /proc/self/statm on Linux and from
+ * GetProcessMemoryInfo on Windows; elsewhere frag_resident returns -1.
+ */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS under -std=c99 */
 #include "frag.h"
 
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(_WIN32)
+#include <windows.h>
+#include <psapi.h>
+#else
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#endif
+
+/* Bookkeeping comes straight from the OS, so it never lands in the heap. */
+static void *map_pages(size_t bytes)
+{
+#if defined(_WIN32)
+    return VirtualAlloc(NULL, bytes, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+#else
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+#endif
+}
+
+static void unmap_pages(void *p, size_t bytes)
+{
+#if defined(_WIN32)
+    (void)bytes;
+    VirtualFree(p, 0, MEM_RELEASE);
+#else
+    munmap(p, bytes);
+#endif
+}
+
+static uintptr_t page_size(void)
+{
+#if defined(_WIN32)
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    return si.dwPageSize;
+#else
+    return (uintptr_t)sysconf(_SC_PAGESIZE);
+#endif
+}
 
 static unsigned long long next_random(unsigned long long *state)
 {
@@ -29,12 +71,9 @@ int frag_fill(struct frag *f, size_t total, size_t min, size_t max,
     memset(f, 0, sizeof *f);
     f->cap = total / min + 1;
     f->map_bytes = f->cap * sizeof *f->blocks;
-    f->blocks = mmap(NULL, f->map_bytes, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (f->blocks == MAP_FAILED) {
-        f->blocks = NULL;
+    f->blocks = map_pages(f->map_bytes);
+    if (f->blocks == NULL)
         return -1;
-    }
     while (used < total && f->count < f->cap) {
         size_t n = min + (size_t)(next_random(&rng) % (max - min + 1));
         char *p = malloc(n);
@@ -66,12 +105,19 @@ void frag_release(struct frag *f)
     for (i = 0; i < f->live; i++)
         free(f->blocks[i].p);
     if (f->blocks != NULL)
-        munmap(f->blocks, f->map_bytes);
+        unmap_pages(f->blocks, f->map_bytes);
     memset(f, 0, sizeof *f);
 }
 
 long long frag_resident(void)
 {
+#if defined(_WIN32)
+    PROCESS_MEMORY_COUNTERS pmc;
+
+    if (!GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc))
+        return -1;
+    return (long long)pmc.WorkingSetSize;
+#elif defined(__linux__)
     char buf[128];
     ssize_t len;
     long long pages = 0;
@@ -91,7 +137,10 @@ long long frag_resident(void)
         return -1;
     for (s++; *s >= '0' && *s <= '9'; s++)
         pages = pages * 10 + (*s - '0');
-    return pages * sysconf(_SC_PAGESIZE);
+    return pages * (long long)page_size();
+#else
+    return -1;
+#endif
 }
 
 static void sift_down(struct frag_block *a, size_t root, size_t n)
@@ -130,7 +179,7 @@ static void sort_by_address(struct frag_block *a, size_t n)
 
 long long frag_page_limit(struct frag *f, long long baseline)
 {
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t page = page_size();
     uintptr_t last = 0; /* last page counted, valid once pages > 0 */
     long long pages = 0;
     size_t i;

@@ -14,7 +14,12 @@ out=$top/build-matrix
 
 . tools/deps.sh
 heapmin_need_packages meson ninja-build pkg-config python3 binutils gcc g++ \
-    libc6-dev clang libjemalloc-dev musl-tools valgrind || exit 1
+    libc6-dev clang libjemalloc-dev musl-tools valgrind \
+    gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-i686 \
+    g++-mingw-w64-i686 wine wine64 || exit 1
+
+# Wine quietly, and without offering to install Mono or Gecko.
+export WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
 
 passed=0
 failed=0
@@ -28,7 +33,10 @@ check() {
         return 0
     fi
     printf '%-16s ' "$name"
-    if (set -e; "$@") >"$out/$name.log" 2>&1; then
+    # Not inside an if: bash ignores set -e in a condition, and every step
+    # of a configuration must stop it.
+    (set -e; "$@") >"$out/$name.log" 2>&1
+    if [ $? -eq 0 ]; then
         passed=$((passed + 1))
         echo "ok ($((SECONDS - start)) s)"
     else
@@ -49,7 +57,8 @@ want() {
 
 # build_and_test NAME [KEY=VALUE...] -- [MESON SETUP ARGS...]: a fresh build
 # tree, compiled and tested. KEY=VALUE go to the environment (CC, and
-# HEAPMIN_EXPECT_BACKEND, which the contract test checks).
+# HEAPMIN_EXPECT_BACKEND, which the contract test checks). With a WINEPREFIX
+# among them, Wine is warmed up there before the tests start in parallel.
 build_and_test() {
     local name=$1 envs=()
     shift
@@ -58,7 +67,19 @@ build_and_test() {
     rm -rf "$out/$name"
     env "${envs[@]}" meson setup "$out/$name" -Dwerror=true "$@"
     meson compile -C "$out/$name"
+    if env "${envs[@]}" sh -c '[ -n "${WINEPREFIX:-}" ]'; then
+        env "${envs[@]}" wineboot -i
+    fi
     env "${envs[@]}" meson test -C "$out/$name" --print-errorlogs
+}
+
+# A Windows build with no way to run it here: it must compile and link.
+build_only() {
+    local name=$1
+    shift
+    rm -rf "$out/$name"
+    meson setup "$out/$name" -Dwerror=true "$@"
+    meson compile -C "$out/$name"
 }
 
 # A parent project that takes heapmin as a subproject: its consumer must get
@@ -104,6 +125,14 @@ check asan-ubsan build_and_test asan-ubsan CC=gcc -- \
     -Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all
 check tsan build_and_test tsan CC=gcc -- -Db_sanitize=thread
 check valgrind meson test -C "$out/gcc" --setup valgrind --print-errorlogs
+# Windows binaries, tested under Wine with a prefix inside the build tree.
+check mingw64 build_and_test mingw64 WINEPREFIX="$out/mingw64/wine-prefix" \
+    HEAPMIN_EXPECT_BACKEND=win32 -- --cross-file cross/x86_64-w64-mingw32.txt
+check mingw64-stub build_and_test mingw64-stub \
+    WINEPREFIX="$out/mingw64-stub/wine-prefix" -- \
+    --cross-file cross/x86_64-w64-mingw32.txt -Dtrim_backend=stub
+# 32-bit Wine cannot be installed on our machines: build only.
+check mingw32 build_only mingw32 --cross-file cross/i686-w64-mingw32.txt
 check subproject subproject jemalloc jemalloc
 check pkg-config pkgconfig
 
