@@ -135,6 +135,14 @@ int main(void)
     ok(rc == 0 && err == 12345, "real calls: 0, errno untouched");
     ok(real.find_heap_set_information() != NULL,
        "real calls: HeapSetInformation found in kernel32");
+    {
+        struct heapmin__heap_optimize_resources info = {1, 0};
+        heapmin__heap_set_information_fn set = real.find_heap_set_information();
+        printf("# HeapSetInformation(NULL, HeapOptimizeResources) answers %d\n",
+               set ? (int)set(NULL, HEAPMIN__HEAP_OPTIMIZE_RESOURCES, &info,
+                              sizeof info)
+                   : -1);
+    }
     if (under_wine()) {
         SIZE_T largest;
         real.SetLastError(NO_ERROR);
