@@ -4,7 +4,7 @@
  * heapmin() is one portable call for what programs write as an #ifdef ladder
  * (the Microsoft CRT's _heapmin, glibc's malloc_trim, jemalloc's arena purge,
  * or nothing). The backend is chosen when heapmin is built; heapmin_backend()
- * names it.
+ * names it. heapmin_trim() does the same and reports what was released.
  *
  * This header is self-contained, compiles as C89, C99 and C++, and includes
  * only <stddef.h> (and, on Windows, <malloc.h>: see _heapmin below).
@@ -19,13 +19,13 @@
 /* Bumped on a change that breaks programs built against an older version. */
 #define HEAPMIN_VERSION_MAJOR 0
 /* Bumped when functions are added; older programs keep working. */
-#define HEAPMIN_VERSION_MINOR 1
+#define HEAPMIN_VERSION_MINOR 2
 /* Bumped for fixes that change no interface. */
 #define HEAPMIN_VERSION_PATCH 0
 #define HEAPMIN_VERSION_NUMBER                                                \
     (HEAPMIN_VERSION_MAJOR * 10000 + HEAPMIN_VERSION_MINOR * 100 +            \
      HEAPMIN_VERSION_PATCH)
-#define HEAPMIN_VERSION_STRING "0.1.0"
+#define HEAPMIN_VERSION_STRING "0.2.0"
 
 /*
  * HEAPMIN_API marks what the library exports. The library is built with
@@ -85,6 +85,61 @@ HEAPMIN_API const char *heapmin_backend(void);
 
 /* The version of the library actually linked, as "MAJOR.MINOR.PATCH". */
 HEAPMIN_API const char *heapmin_version(void);
+
+/* A signed 64-bit count; C89 has no long long, so GCC is told it is meant. */
+#if defined(_MSC_VER) && _MSC_VER < 1600
+typedef __int64 heapmin_int64;
+#elif defined(__GNUC__)
+__extension__ typedef long long heapmin_int64;
+#else
+typedef long long heapmin_int64;
+#endif
+
+/* What a heapmin_trim() call came to. */
+enum heapmin_outcome {
+    /* The trim succeeded and resident size fell. */
+    HEAPMIN_RELEASED = 1,
+    /* The trim succeeded and resident size did not fall. */
+    HEAPMIN_NOTHING_TO_RELEASE = 2,
+    /* The trim succeeded; this system cannot tell resident size. */
+    HEAPMIN_UNMEASURED = 3,
+    /* This build or system cannot trim (error is ENOSYS). */
+    HEAPMIN_UNSUPPORTED = 4,
+    /* The trim failed (error says why). */
+    HEAPMIN_FAILED = 5
+};
+
+/*
+ * What heapmin_trim() fills in. Set size to sizeof(struct heapmin_report)
+ * before the call: fields are only ever added at the end, and the library
+ * fills only those that fit in size, so programs built against an older
+ * header keep working with a newer library.
+ */
+struct heapmin_report {
+    size_t size;                     /* set by the caller */
+    const char *backend;             /* as heapmin_backend() */
+    int outcome;                     /* an enum heapmin_outcome */
+    int error;                       /* the errno value, or 0 on success */
+    heapmin_int64 resident_before;   /* bytes, or -1 where unknown */
+    heapmin_int64 resident_after;    /* bytes, or -1 where unknown */
+    heapmin_int64 released;          /* before - after, at least 0; -1 unknown */
+    heapmin_int64 elapsed_ns;        /* time spent trimming */
+};
+
+/*
+ * Trims as heapmin() does, with the same result and errno, and, when report
+ * is not NULL, fills it: resident size is read before and after the trim
+ * and the trim is timed. A report whose size is smaller than this first
+ * layout (up to elapsed_ns) gives -1 and EINVAL, and nothing is trimmed.
+ */
+HEAPMIN_API int heapmin_trim(struct heapmin_report *report);
+
+/*
+ * The resident size of this process in bytes (what the operating system
+ * holds in memory for it), or -1 where this system cannot tell. Reads
+ * without allocating.
+ */
+HEAPMIN_API heapmin_int64 heapmin_resident_bytes(void);
 
 #ifdef __cplusplus
 }

@@ -1,9 +1,13 @@
 /*
- * What the portable front (heapmin.c) expects of a backend. Exactly one
- * backend file is built into the library, chosen by meson's trim_backend.
+ * What the portable front (heapmin.c) expects of a backend, and of the
+ * operating system's measuring file (posix/resident.c or win32/resident.c).
+ * Exactly one backend file is built into the library, chosen by meson's
+ * trim_backend; the measuring file follows the host system.
  */
 #ifndef HEAPMIN_INTERNAL_H
 #define HEAPMIN_INTERNAL_H
+
+#include "heapmin.h"
 
 struct heapmin__backend {
     /* What heapmin_backend() reports. */
@@ -18,5 +22,8 @@ struct heapmin__backend {
 
 /* The backend this build trims with. */
 const struct heapmin__backend *heapmin__backend(void);
+
+/* A monotonic clock in nanoseconds, for timing a trim. */
+heapmin_int64 heapmin__now_ns(void);
 
 #endif /* HEAPMIN_INTERNAL_H */

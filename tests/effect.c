@@ -44,10 +44,11 @@ int main(int argc, char **argv)
         puts("SKIP: this system has no /proc/self/statm to read resident size from");
         return 77;
     }
-    if (frag_fill(&f, (size_t)128 << 20, 16, 4112, 0.10, 42) != 0) {
+    if (frag_fill(&f, (size_t)128 << 20, 16, 4112, 42) != 0) {
         fprintf(stderr, "out of memory while filling\n");
         return 99;
     }
+    frag_evict(&f, 0.10, 43);
     freed = frag_resident();
     rc = heapmin();
     after = frag_resident();

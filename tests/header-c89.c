@@ -13,7 +13,14 @@ extern int _heapmin(void); /* client code declares its own prototype */
 int main(void)
 {
     int (*fn)(void) = _heapmin;
+    struct heapmin_report report;
+    heapmin_int64 resident = heapmin_resident_bytes();
     int a, b, c;
+
+    report.size = sizeof report;
+    (void)heapmin_trim(&report);
+    if (report.backend != heapmin_backend() || resident == 0)
+        return 1;
 
     a = fn();
     b = heapmin();

@@ -1,8 +1,12 @@
 /*
- * Test and benchmark helpers: fragment the heap the way a long-running
- * program does, read resident size, and compute the page-level limit
- * (SPEC.md, "Measuring"). Nothing here calls malloc except frag_fill, so
- * measuring does not disturb what is measured.
+ * Shared by heapmin-demo, heapmin-bench and the tests: fragment the heap the
+ * way a long-running program does, read resident size, and compute the
+ * page-level limit (SPEC.md, "Measuring"). Nothing here calls malloc except
+ * frag_fill, so measuring does not disturb what is measured.
+ *
+ * frag_resident reads resident size its own way (Linux: VmRSS in
+ * /proc/self/status), not through heapmin, so tests can check heapmin's
+ * report against it.
  */
 #ifndef HEAPMIN_TESTS_FRAG_H
 #define HEAPMIN_TESTS_FRAG_H
@@ -24,13 +28,18 @@ struct frag {
 };
 
 /*
- * Allocates about total bytes in blocks of min..max bytes (uniform), each
- * written so its pages are resident, then frees all but a random keep share
- * (0..1) of them. The kept blocks end up in blocks[0..live). Returns 0, or -1
- * when memory runs out.
+ * Allocates about total bytes in blocks of min..max bytes (uniform random
+ * from seed), each written so its pages are resident. Returns 0, or -1 when
+ * memory runs out.
  */
 int frag_fill(struct frag *f, size_t total, size_t min, size_t max,
-              double keep, unsigned long long seed);
+              unsigned long long seed);
+
+/*
+ * Frees all but a random keep share (0..1) of the blocks; the kept ones end
+ * up in blocks[0..live).
+ */
+void frag_evict(struct frag *f, double keep, unsigned long long seed);
 
 /* Frees the kept blocks and unmaps the bookkeeping. */
 void frag_release(struct frag *f);

@@ -1,6 +1,7 @@
 /*
- * See frag.h. Resident size comes from /proc/self/statm on Linux and from
- * GetProcessMemoryInfo on Windows; elsewhere frag_resident returns -1.
+ * See frag.h. Resident size comes from VmRSS in /proc/self/status on Linux
+ * and from GetProcessMemoryInfo on Windows; elsewhere frag_resident returns
+ * -1.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS under -std=c99 */
 #include "frag.h"
@@ -63,10 +64,10 @@ static unsigned long long next_random(unsigned long long *state)
 }
 
 int frag_fill(struct frag *f, size_t total, size_t min, size_t max,
-              double keep, unsigned long long seed)
+              unsigned long long seed)
 {
     unsigned long long rng = seed ? seed : 1;
-    size_t used = 0, i, kept = 0;
+    size_t used = 0;
 
     memset(f, 0, sizeof *f);
     f->cap = total / min + 1;
@@ -83,19 +84,28 @@ int frag_fill(struct frag *f, size_t total, size_t min, size_t max,
         f->blocks[f->count].p = p;
         f->blocks[f->count].n = n;
         f->count++;
+        f->live_bytes += n;
         used += n;
     }
-    for (i = 0; i < f->count; i++) {
+    f->live = f->count;
+    return 0;
+}
+
+void frag_evict(struct frag *f, double keep, unsigned long long seed)
+{
+    unsigned long long rng = seed ? seed : 1;
+    size_t i, kept = 0;
+
+    for (i = 0; i < f->live; i++) {
         double r = (double)(next_random(&rng) >> 11) / 9007199254740992.0;
         if (r < keep) {
             f->blocks[kept++] = f->blocks[i];
-            f->live_bytes += f->blocks[i].n;
         } else {
+            f->live_bytes -= f->blocks[i].n;
             free(f->blocks[i].p);
         }
     }
     f->live = kept;
-    return 0;
 }
 
 void frag_release(struct frag *f)
@@ -118,11 +128,11 @@ long long frag_resident(void)
         return -1;
     return (long long)pmc.WorkingSetSize;
 #elif defined(__linux__)
-    char buf[128];
+    char buf[4096];
+    const char *s;
+    long long kib = 0;
     ssize_t len;
-    long long pages = 0;
-    char *s;
-    int fd = open("/proc/self/statm", O_RDONLY);
+    int fd = open("/proc/self/status", O_RDONLY);
 
     if (fd < 0)
         return -1;
@@ -131,13 +141,14 @@ long long frag_resident(void)
     if (len <= 0)
         return -1;
     buf[len] = '\0';
-    /* "size resident shared ...": skip the first field. */
-    s = strchr(buf, ' ');
+    s = strstr(buf, "\nVmRSS:");
     if (s == NULL)
         return -1;
-    for (s++; *s >= '0' && *s <= '9'; s++)
-        pages = pages * 10 + (*s - '0');
-    return pages * (long long)page_size();
+    for (s += 7; *s == ' ' || *s == '\t'; s++)
+        ;
+    for (; *s >= '0' && *s <= '9'; s++)
+        kib = kib * 10 + (*s - '0');
+    return kib * 1024;
 #else
     return -1;
 #endif
