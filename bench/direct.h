@@ -1,0 +1,24 @@
+/*
+ * The allocator's own strongest "give memory back" call, found without
+ * heapmin: the bench's reference. The live allocator is the shared object
+ * that global lookup finds malloc in (SPEC.md, "Finding the live
+ * allocator").
+ */
+#ifndef HEAPMIN_BENCH_DIRECT_H
+#define HEAPMIN_BENCH_DIRECT_H
+
+/*
+ * Names the allocator that serves malloc: "glibc", "jemalloc", "tcmalloc",
+ * "mimalloc", or the object's file name. Never NULL.
+ */
+const char *direct_allocator(void);
+
+/*
+ * Calls that allocator's own call: malloc_trim(0), a jemalloc purge of
+ * every arena (after flushing this thread's cache),
+ * MallocExtension_ReleaseFreeMemory() or mi_collect(true). Returns 0, or -1
+ * if the allocator has no such call.
+ */
+int direct_trim(void);
+
+#endif
