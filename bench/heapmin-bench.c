@@ -4,7 +4,9 @@
  *
  * Every measurement is one fresh process (this program, re-run with
  * --child) that fragments a heap, then calls nothing ("none"), heapmin()
- * ("heapmin") or the allocator's own call ("direct", see direct.c). Modes
+ * ("heapmin"), the allocator's own call ("direct", see direct.c) or, under
+ * a preloaded allocator, glibc's malloc_trim(0) as a program written for
+ * glibc would ("malloc_trim"). Modes
  * alternate order from run to run (A/B/C, then C/B/A) and the medians are
  * reported, because these machines are shared and noisy. Allocators other
  * than the C library's are switched in with LD_PRELOAD, as servers do.
@@ -15,6 +17,7 @@
 #include "heapmin.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,8 +62,9 @@ static const struct allocator allocators[] = {
 };
 #define ALLOCATORS (sizeof allocators / sizeof allocators[0])
 
-static const char *const modes[] = {"none", "heapmin", "direct"};
-#define MODES 3
+/* malloc_trim: a program that calls glibc's malloc_trim(0), for contrast. */
+static const char *const modes[] = {"none", "heapmin", "direct", "malloc_trim"};
+#define MODES 4
 
 /* One child's answer; a row of medians has the same shape. */
 struct sample {
@@ -152,6 +156,8 @@ static int child(const char *workload, const char *mode, double mib)
         rc = heapmin();
     else if (strcmp(mode, "direct") == 0)
         rc = direct_trim();
+    else if (strcmp(mode, "malloc_trim") == 0)
+        (void)malloc_trim(0);
     ms = now_ms() - start;
     after = frag_resident();
 
@@ -159,8 +165,8 @@ static int child(const char *workload, const char *mode, double mib)
     limit = base;
     for (i = 0; i < w->threads; i++)
         limit += frag_page_limit(&fl[i].f, 0);
-    printf("%s %lld %lld %lld %.6f %d\n", direct_allocator(), limit / 1024,
-           freed / 1024, after / 1024, ms, rc);
+    printf("%s %lld %lld %lld %.6f %d %s\n", direct_allocator(), limit / 1024,
+           freed / 1024, after / 1024, ms, rc, heapmin_backend());
     return 0;
 }
 
@@ -317,8 +323,9 @@ static double ratio(double a, double b)
 static void write_svg(const char *path, struct sample res[][WORKLOADS][MODES],
                       const int *have)
 {
-    static const char *const colors[MODES] = {"#bbbbbb", "#2b6cb0", "#dd6b20"};
-    const int left = 190, width = 560, bar = 9, group = 3 * bar + 12;
+    static const char *const colors[MODES] = {"#bbbbbb", "#2b6cb0", "#dd6b20",
+                                              "#9f7aea"};
+    const int left = 190, width = 560, bar = 9, group = MODES * bar + 12;
     double max = 1;
     size_t a, w;
     int m, y = 40, groups = 0;
@@ -341,7 +348,8 @@ static void write_svg(const char *path, struct sample res[][WORKLOADS][MODES],
             "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
             "<text x=\"10\" y=\"18\" font-size=\"13\">Resident MiB after the "
             "frees (none), after heapmin(), after the allocator's own call "
-            "(direct); black tick: page-level limit</text>\n",
+            "(direct), after glibc's malloc_trim(0); black tick: page-level "
+            "limit</text>\n",
             left + width + 80, 60 + groups * group);
     for (m = 0; m < MODES; m++)
         fprintf(out,
@@ -356,6 +364,8 @@ static void write_svg(const char *path, struct sample res[][WORKLOADS][MODES],
                     workloads[w].name);
             for (m = 0; m < MODES; m++) {
                 double kib = res[a][w][m].after_kib;
+                if (kib <= 0)
+                    continue; /* not measured for this allocator */
                 fprintf(out,
                         "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
                         "fill=\"%s\"/><text x=\"%.1f\" y=\"%d\">%.0f</text>\n",
@@ -366,7 +376,7 @@ static void write_svg(const char *path, struct sample res[][WORKLOADS][MODES],
             fprintf(out,
                     "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" "
                     "stroke=\"black\" stroke-width=\"2\"/>\n",
-                    lx, lx, y - 2, y + 3 * bar);
+                    lx, lx, y - 2, y + MODES * bar);
             y += group;
         }
     }
@@ -377,7 +387,7 @@ static void write_svg(const char *path, struct sample res[][WORKLOADS][MODES],
 int main(int argc, char **argv)
 {
     static struct sample res[ALLOCATORS][WORKLOADS][MODES];
-    static const int all_modes[] = {0, 1, 2}, trims[] = {1, 2};
+    static const int all_modes[] = {0, 1, 2, 3}, trims[] = {1, 2};
     double mib = 256, quick_mib = 32, grow_from = 64, grow_to = 1024;
     const char *csv = NULL;
     int have[ALLOCATORS], runs = 5, quick = 0, i, step = 0, steps;
@@ -429,14 +439,18 @@ int main(int argc, char **argv)
         fprintf(out, "workload,allocator,mode,limit_kib,freed_kib,after_kib,ms\n");
     }
 
-    steps = (int)(ALLOCATORS * WORKLOADS * MODES) * runs;
+    steps = (int)(WORKLOADS * (MODES - 1 + (ALLOCATORS - 1) * MODES)) * runs;
     for (g = grow_from; g <= grow_to; g *= 2)
         steps += 2 * runs;
     printf("heapmin %s (backend %s): %g MiB per workload, medians of %d runs\n\n",
            heapmin_version(), heapmin_backend(), mib, runs);
-    printf("%-9s %-10s %7s %7s %7s %7s %7s  %15s %9s %19s\n", "allocator",
+    printf("MiB resident after the frees (none), after heapmin(), after the "
+           "allocator's own call (direct),\nafter glibc's malloc_trim(0) "
+           "under a preloaded allocator; reclaimed: share of what was above "
+           "the page-level limit\n\n");
+    printf("%-9s %-10s %7s %7s %7s %7s %7s %7s  %15s %9s %19s\n", "allocator",
            "workload", "limit", "freed", "none", "heapmin", "direct",
-           "reclaimed h / d", "after h/d", "ms h / d (ratio)");
+           "m_trim", "reclaimed h / d", "after h/d", "ms h / d (ratio)");
     for (a = 0; a < ALLOCATORS; a++) {
         have[a] = a == 0 || strcmp(allocators[a].name, live_names[0]) != 0;
         if (!have[a]) {
@@ -445,21 +459,28 @@ int main(int argc, char **argv)
         }
         for (w = 0; w < WORKLOADS && have[a]; w++) {
             struct sample *r = res[a][w];
+            /* malloc_trim mode only where another allocator is preloaded. */
+            int n = allocators[a].preload != NULL ? MODES : MODES - 1;
             if (measure_modes(&allocators[a], workloads[w].name, mib, runs,
-                              all_modes, MODES, r, &step, steps) != 0) {
+                              all_modes, n, r, &step, steps) != 0) {
                 have[a] = 0;
                 break;
             }
             progress_done();
-            printf("%-9s %-10s %7.1f %7.1f %7.1f %7.1f %7.1f  %6.1f%% / %5.1f%% "
-                   "%9.3f %7.2f / %6.2f (%.2f)\n",
+            printf("%-9s %-10s %7.1f %7.1f %7.1f %7.1f %7.1f ",
                    allocator_name(&allocators[a]), workloads[w].name,
                    r[1].limit_kib / 1024, r[1].freed_kib / 1024,
                    r[0].after_kib / 1024, r[1].after_kib / 1024,
-                   r[2].after_kib / 1024, 100 * reclaim(&r[1]),
+                   r[2].after_kib / 1024);
+            if (n == MODES)
+                printf("%7.1f", r[3].after_kib / 1024);
+            else
+                printf("%7s", "-");
+            printf("  %6.1f%% / %5.1f%% %9.3f %7.2f / %6.2f (%.2f)\n",
+                   100 * reclaim(&r[1]),
                    100 * reclaim(&r[2]), ratio(r[1].after_kib, r[2].after_kib),
                    r[1].ms, r[2].ms, ratio(r[1].ms, r[2].ms));
-            for (i = 0; out != NULL && i < MODES; i++)
+            for (i = 0; out != NULL && i < n; i++)
                 fprintf(out, "%s,%s,%s,%.0f,%.0f,%.0f,%.3f\n", workloads[w].name,
                         allocator_name(&allocators[a]), modes[i], r[i].limit_kib,
                         r[i].freed_kib, r[i].after_kib, r[i].ms);
@@ -491,7 +512,7 @@ int main(int argc, char **argv)
         printf("%8.0f %12.2f %12.2f %8.2f\n", g, r[1].ms, r[2].ms,
                ratio(r[1].ms, r[2].ms));
         snprintf(name, sizeof name, "grow-%.0f", g);
-        for (i = 1; out != NULL && i < MODES; i++)
+        for (i = 1; out != NULL && i <= 2; i++)
             fprintf(out, "%s,%s,%s,%.0f,%.0f,%.0f,%.3f\n", name,
                     live_names[0], modes[i], r[i].limit_kib,
                     r[i].freed_kib, r[i].after_kib, r[i].ms);

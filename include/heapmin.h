@@ -49,7 +49,9 @@ extern "C" {
  * Returns freed heap memory held by the allocator to the operating system.
  * Returns 0 on success, including when there was nothing to release, and
  * then leaves errno untouched. Returns -1 and sets errno on failure; errno is
- * ENOSYS when this build or this system has no way to trim. Safe to call from
+ * ENOSYS when this build or this system has no way to trim, and ENOTSUP when
+ * this build trims an allocator (trim_backend=jemalloc, say) that does not
+ * serve this process's malloc. Safe to call from
  * any thread at any time, concurrently with allocation in other threads. Not
  * async-signal-safe: allocators take locks.
  */
@@ -78,8 +80,15 @@ HEAPMIN_API int heapmin(void);
 HEAPMIN_API int _heapmin(void);
 
 /*
- * Names the mechanism that trims, as a static string: "malloc_trim",
- * "jemalloc" or "stub" (the build cannot trim; heapmin() fails with ENOSYS).
+ * Names what trims and how it was chosen, as "MECHANISM (HOW)": a string
+ * that stays valid and unchanged for the life of the process.
+ *
+ * MECHANISM is the first word: "malloc_trim", "jemalloc", "tcmalloc",
+ * "mimalloc", "win32", "stub" (this build cannot trim: ENOSYS) or "none"
+ * (malloc is served by an allocator heapmin does not know: ENOSYS).
+ * HOW is "detected" (the allocator that serves malloc was found at the
+ * first call), "static binary" (malloc is linked into the program, so the
+ * build's choice stands) or "built in" (chosen when heapmin was built).
  */
 HEAPMIN_API const char *heapmin_backend(void);
 
@@ -124,13 +133,14 @@ struct heapmin_report {
     heapmin_int64 resident_after;    /* bytes, or -1 where unknown */
     heapmin_int64 released;          /* before - after, at least 0; -1 unknown */
     heapmin_int64 elapsed_ns;        /* time spent trimming */
+    const char *detail;              /* a sentence: what trimmed, or why not */
 };
 
 /*
  * Trims as heapmin() does, with the same result and errno, and, when report
  * is not NULL, fills it: resident size is read before and after the trim
  * and the trim is timed. A report whose size is smaller than this first
- * layout (up to elapsed_ns) gives -1 and EINVAL, and nothing is trimmed.
+ * layout (up to detail) gives -1 and EINVAL, and nothing is trimmed.
  */
 HEAPMIN_API int heapmin_trim(struct heapmin_report *report);
 

@@ -9,9 +9,9 @@
 
 #include "internal.h"
 
-/* Everything up to elapsed_ns: the smallest report a caller may pass. */
+/* Everything up to detail: the smallest report a caller may pass. */
 #define REPORT_V1_SIZE                                                        \
-    (offsetof(struct heapmin_report, elapsed_ns) + sizeof(heapmin_int64))
+    (offsetof(struct heapmin_report, detail) + sizeof(const char *))
 
 static void fill(struct heapmin_report *r, int err, heapmin_int64 before,
                  heapmin_int64 after, heapmin_int64 elapsed_ns)
@@ -19,6 +19,7 @@ static void fill(struct heapmin_report *r, int err, heapmin_int64 before,
     int known = before >= 0 && after >= 0;
 
     r->backend = heapmin_backend();
+    r->detail = heapmin__backend()->detail;
     r->error = err;
     r->resident_before = before;
     r->resident_after = after;

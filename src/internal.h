@@ -1,7 +1,7 @@
 /*
  * What the portable front (heapmin.c) expects of a backend, and of the
  * operating system's measuring file (posix/resident.c or win32/resident.c).
- * Exactly one backend file is built into the library, chosen by meson's
+ * Exactly one backend is built into the library, chosen by meson's
  * trim_backend; the measuring file follows the host system.
  */
 #ifndef HEAPMIN_INTERNAL_H
@@ -10,8 +10,13 @@
 #include "heapmin.h"
 
 struct heapmin__backend {
-    /* What heapmin_backend() reports. */
+    /*
+     * What heapmin_backend() reports: the mechanism, then how it was
+     * chosen, as "jemalloc (detected)".
+     */
     const char *name;
+    /* A sentence for the report: what trims, or why nothing can. */
+    const char *detail;
     /*
      * Trims. Returns 0 on success (also when nothing was free), otherwise
      * the errno value the front reports. Never writes errno itself: the
@@ -20,7 +25,11 @@ struct heapmin__backend {
     int (*trim)(void);
 };
 
-/* The backend this build trims with. */
+/*
+ * The backend this build trims with. Backends that look at the process
+ * (detection, the live-allocator check) do so once, at the first call, and
+ * are thread-safe.
+ */
 const struct heapmin__backend *heapmin__backend(void);
 
 /* A monotonic clock in nanoseconds, for timing a trim. */

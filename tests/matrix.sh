@@ -14,7 +14,8 @@ out=$top/build-matrix
 
 . tools/deps.sh
 heapmin_need_packages meson ninja-build pkg-config python3 binutils gcc g++ \
-    libc6-dev clang libjemalloc-dev musl-tools valgrind \
+    libc6-dev clang libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev \
+    musl-tools valgrind \
     gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-i686 \
     g++-mingw-w64-i686 wine wine64 || exit 1
 
@@ -117,6 +118,8 @@ check gcc build_and_test gcc CC=gcc HEAPMIN_EXPECT_BACKEND=malloc_trim --
 check clang build_and_test clang CC=clang CXX=clang++ \
     HEAPMIN_EXPECT_BACKEND=malloc_trim --
 check jemalloc build_and_test jemalloc CC=gcc -- -Dtrim_backend=jemalloc
+check tcmalloc build_and_test tcmalloc CC=gcc -- -Dtrim_backend=tcmalloc
+check mimalloc build_and_test mimalloc CC=gcc -- -Dtrim_backend=mimalloc
 check stub build_and_test stub CC=gcc -- -Dtrim_backend=stub
 # musl has no malloc_trim: auto must choose the stub.
 check musl build_and_test musl CC=musl-gcc HEAPMIN_EXPECT_BACKEND=stub -- \

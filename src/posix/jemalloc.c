@@ -1,31 +1,33 @@
 /*
- * POSIX backend for programs whose malloc is jemalloc (trim_backend=jemalloc).
- * The build links jemalloc so that it comes before the C library in the
- * program's symbol lookup order; otherwise the purge below would succeed
- * and release nothing.
+ * jemalloc's own call: flush the calling thread's cache, then purge every
+ * arena. Other threads' caches are out of reach.
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
-#include <jemalloc/jemalloc.h>
+#include "internal.h"
 
-#include "../internal.h"
+/*
+ * jemalloc's MALLCTL_ARENAS_ALL (4096, stable since jemalloc 4.4): every
+ * arena at once. The arena.<narenas> alias is deprecated.
+ */
+#define PURGE_ALL_ARENAS "arena.4096.purge"
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
+typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
 
-static int trim(void)
+static int trim(void *entry)
 {
+    mallctl_fn mallctl;
     bool enabled = false;
     size_t len = sizeof enabled;
     int err;
 
+    /* POSIX lets a function pointer travel as void *; copy it back. */
+    memcpy(&mallctl, &entry, sizeof mallctl);
     /*
-     * Flush the calling thread's cache first so its chunks are in the arenas
-     * when they are purged. Other threads' caches are out of reach. Without a
-     * cache (MALLOC_CONF=tcache:false) the flush would fail with EFAULT,
-     * which is no reason to fail the trim.
+     * Without a thread cache (MALLOC_CONF=tcache:false) the flush would
+     * fail with EFAULT, which is no reason to fail the trim.
      */
     err = mallctl("thread.tcache.enabled", &enabled, &len, NULL, 0);
     if (err != 0)
@@ -35,14 +37,8 @@ static int trim(void)
         if (err != 0)
             return err;
     }
-
-    /* Every arena at once; the arena.<narenas> alias is deprecated. */
-    return mallctl("arena." STR(MALLCTL_ARENAS_ALL) ".purge", NULL, NULL, NULL,
-                   0);
+    return mallctl(PURGE_ALL_ARENAS, NULL, NULL, NULL, 0);
 }
 
-const struct heapmin__backend *heapmin__backend(void)
-{
-    static const struct heapmin__backend backend = {"jemalloc", trim};
-    return &backend;
-}
+const struct heapmin__mechanism heapmin__jemalloc = {"jemalloc", "mallctl",
+                                                     trim};

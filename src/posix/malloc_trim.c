@@ -1,17 +1,19 @@
 /*
- * POSIX backend for C libraries with malloc_trim (glibc 2.8 and later):
- * what trim_backend=auto picks when the C library has it.
- *
+ * glibc's own call (and that of other C libraries with malloc_trim):
  * malloc_trim(0) walks every arena under its lock, gives back each whole
  * free page and shrinks the top of the heap. It cannot reach chunks cached
  * in other threads' tcaches.
  */
-#include <malloc.h>
+#include <stddef.h>
+#include <string.h>
 
-#include "../internal.h"
+#include "internal.h"
 
-static int trim(void)
+static int trim(void *entry)
 {
+    int (*malloc_trim)(size_t);
+
+    memcpy(&malloc_trim, &entry, sizeof malloc_trim);
     /*
      * The result only says whether madvise ran (it stays 1 on a second call
      * that releases nothing), so it is no error and carries no information.
@@ -20,8 +22,5 @@ static int trim(void)
     return 0;
 }
 
-const struct heapmin__backend *heapmin__backend(void)
-{
-    static const struct heapmin__backend backend = {"malloc_trim", trim};
-    return &backend;
-}
+const struct heapmin__mechanism heapmin__malloc_trim = {"malloc_trim",
+                                                        "malloc_trim", trim};

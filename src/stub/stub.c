@@ -15,6 +15,8 @@ static int trim(void)
 
 const struct heapmin__backend *heapmin__backend(void)
 {
-    static const struct heapmin__backend backend = {"stub", trim};
+    static const struct heapmin__backend backend = {
+        "stub (built in)", "this build has no way to trim (trim_backend=stub)",
+        trim};
     return &backend;
 }

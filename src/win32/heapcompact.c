@@ -61,6 +61,10 @@ static int trim(void)
 
 const struct heapmin__backend *heapmin__backend(void)
 {
-    static const struct heapmin__backend backend = {"win32", trim};
+    static const struct heapmin__backend backend = {
+        "win32 (built in)",
+        "HeapSetInformation(HeapOptimizeResources), then HeapCompact of the "
+        "CRT heap and the process heap",
+        trim};
     return &backend;
 }

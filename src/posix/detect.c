@@ -1,0 +1,97 @@
+/*
+ * POSIX backend that trims whatever allocator really serves malloc: what
+ * trim_backend=auto picks where the C library has malloc_trim (glibc).
+ *
+ * At the first call it finds the shared object that provides the malloc
+ * the program calls and uses that object's own entry point: jemalloc's
+ * mallctl, tcmalloc's MallocExtension_ReleaseFreeMemory, mimalloc's
+ * mi_collect or glibc's malloc_trim. So a program started with
+ * LD_PRELOAD=libjemalloc.so.2 gets jemalloc purged, not glibc's unused
+ * heap trimmed. An allocator heapmin does not know (a sanitizer's,
+ * valgrind's) gives -1 and ENOSYS, with the report naming it: calling
+ * glibc's malloc_trim there would report success and release nothing.
+ * In a static binary malloc is the C library's, linked in.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const struct heapmin__mechanism *const known[] = {
+    &heapmin__jemalloc,
+    &heapmin__tcmalloc,
+    &heapmin__mimalloc,
+    &heapmin__malloc_trim,
+};
+
+/* Written once under pthread_once, read-only after. */
+static struct {
+    struct heapmin__backend backend;
+    const struct heapmin__mechanism *mechanism;
+    void *entry;
+    char name[64];
+    char detail[512];
+} chosen;
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static int trim_chosen(void)
+{
+    return chosen.mechanism->trim(chosen.entry);
+}
+
+static int trim_unknown(void)
+{
+    return ENOSYS;
+}
+
+static void detect(void)
+{
+    struct heapmin__live live;
+    int (*linked)(size_t) = malloc_trim;
+    size_t i;
+
+    chosen.backend.name = chosen.name;
+    chosen.backend.detail = chosen.detail;
+    chosen.backend.trim = trim_chosen;
+    if (heapmin__live_find(&live) != 0) {
+        chosen.mechanism = &heapmin__malloc_trim;
+        memcpy(&chosen.entry, &linked, sizeof chosen.entry);
+        snprintf(chosen.name, sizeof chosen.name, "malloc_trim (static binary)");
+        snprintf(chosen.detail, sizeof chosen.detail,
+                 "malloc is in no shared object; heapmin calls the C "
+                 "library's malloc_trim, linked in");
+        return;
+    }
+    /* The live object's handle stays open: the entry point stays valid. */
+    for (i = 0; i < sizeof known / sizeof known[0]; i++) {
+        void *entry = heapmin__live_symbol(&live, known[i]->entry);
+
+        if (entry == NULL)
+            continue;
+        chosen.mechanism = known[i];
+        chosen.entry = entry;
+        snprintf(chosen.name, sizeof chosen.name, "%s (detected)",
+                 known[i]->name);
+        snprintf(chosen.detail, sizeof chosen.detail,
+                 "malloc is served by %s; heapmin calls its %s", live.path,
+                 known[i]->entry);
+        return;
+    }
+    chosen.backend.trim = trim_unknown;
+    snprintf(chosen.name, sizeof chosen.name, "none (detected)");
+    snprintf(chosen.detail, sizeof chosen.detail,
+             "malloc is served by %s, an allocator heapmin does not know: "
+             "nothing can be trimmed",
+             live.path);
+}
+
+const struct heapmin__backend *heapmin__backend(void)
+{
+    pthread_once(&once, detect);
+    return &chosen.backend;
+}
