@@ -156,8 +156,10 @@ static int child(const char *workload, const char *mode, double mib)
         rc = heapmin();
     else if (strcmp(mode, "direct") == 0)
         rc = direct_trim();
+#if defined(__GLIBC__)
     else if (strcmp(mode, "malloc_trim") == 0)
         (void)malloc_trim(0);
+#endif
     ms = now_ms() - start;
     after = frag_resident();
 

@@ -43,8 +43,9 @@ def main():
         wrong = names ^ public
     else:
         # mingw's i686 C symbols carry a leading underscore; on x86_64 it
-        # emits .refptr.NAME for references to extern data.
-        prefixed = r"(\.refptr\.)?_?_?heapmin(_|$)"
+        # emits .refptr.NAME for references to extern data, and ASan emits
+        # __odr_asan.NAME beside each global.
+        prefixed = r"(\.refptr\.|__odr_asan\.)?_?_?heapmin(_|$)"
         wrong = {n for n in names if not re.match(prefixed, n)}
         wrong |= {n for n in public if n not in names and "_" + n not in names}
     if wrong:
