@@ -348,10 +348,8 @@ static void write_svg(const char *path, struct sample res[][WORKLOADS][MODES],
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
             "height=\"%d\" font-family=\"sans-serif\" font-size=\"11\">\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-            "<text x=\"10\" y=\"18\" font-size=\"13\">Resident MiB after the "
-            "frees (none), after heapmin(), after the allocator's own call "
-            "(direct), after glibc's malloc_trim(0); black tick: page-level "
-            "limit</text>\n",
+            "<text x=\"10\" y=\"18\" font-size=\"13\">Resident MiB per "
+            "allocator and workload; black tick: page-level limit</text>\n",
             left + width + 80, 60 + groups * group);
     for (m = 0; m < MODES; m++)
         fprintf(out,

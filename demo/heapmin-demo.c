@@ -77,9 +77,10 @@ static const char *outcome_name(int outcome)
 static void row(const char *step, long long bytes, const char *note)
 {
     if (bytes < 0)
-        printf("  %-28s %10s  %s\n", step, "unknown", note);
+        printf("  %-28s %10s", step, "unknown");
     else
-        printf("  %-28s %6.1f MiB  %s\n", step, bytes / MIB, note);
+        printf("  %-28s %6.1f MiB", step, bytes / MIB);
+    printf("%s%s\n", *note ? "  " : "", note);
 }
 
 int main(int argc, char **argv)

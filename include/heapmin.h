@@ -51,9 +51,9 @@ extern "C" {
  * then leaves errno untouched. Returns -1 and sets errno on failure; errno is
  * ENOSYS when this build or this system has no way to trim, and ENOTSUP when
  * this build trims an allocator (trim_backend=jemalloc, say) that does not
- * serve this process's malloc. Safe to call from
- * any thread at any time, concurrently with allocation in other threads. Not
- * async-signal-safe: allocators take locks.
+ * serve this process's malloc. Safe to call from any thread at any time,
+ * concurrently with allocation in other threads. Not async-signal-safe:
+ * allocators take locks.
  */
 HEAPMIN_API int heapmin(void);
 

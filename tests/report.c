@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "expect.h"
 #include "frag.h"
 
@@ -17,16 +18,6 @@
 /* Reading resident size touches a few pages of stack and of /proc itself. */
 #define SLACK (512 * 1024)
 
-static int failures;
-
-#define CHECK(cond)                                                           \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,  \
-                    #cond);                                                   \
-            failures++;                                                       \
-        }                                                                     \
-    } while (0)
 
 static long long distance(long long a, long long b)
 {
