@@ -6,7 +6,8 @@ set -eu
 cd "$(dirname "$0")/.."
 . tools/deps.sh
 heapmin_need_packages meson ninja-build pkg-config gcc libc6-dev
-[ -d build/meson-private ] || meson setup build
+# Only the library and the demo: tests/matrix.sh builds the tests elsewhere.
+[ -d build/meson-private ] || meson setup build -Dtests=false
 meson compile -C build
 echo
-exec build/heapmin-demo "$@"
+exec build/demo/heapmin-demo "$@"
