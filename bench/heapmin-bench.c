@@ -41,10 +41,8 @@ struct workload {
 };
 
 static const struct workload workloads[] = {
-    {"small-1", 16, 4112, 0.01, 1},
-    {"small-10", 16, 4112, 0.10, 1},
-    {"small-50", 16, 4112, 0.50, 1},
-    {"large-10", 16, 65536, 0.10, 1},
+    {"small-1", 16, 4112, 0.01, 1},    {"small-10", 16, 4112, 0.10, 1},
+    {"small-50", 16, 4112, 0.50, 1},   {"large-10", 16, 65536, 0.10, 1},
     {"threads-10", 16, 4112, 0.10, 4},
 };
 #define WORKLOADS (sizeof workloads / sizeof workloads[0])
@@ -217,8 +215,8 @@ static int measure(const struct allocator *a, const char *workload,
     close(fd[1]);
     in = fdopen(fd[0], "r");
     if (in != NULL && fgets(line, sizeof line, in) != NULL &&
-        sscanf(line, "%63s %lf %lf %lf %lf", name, &s->limit_kib,
-               &s->freed_kib, &s->after_kib, &s->ms) == 5 &&
+        sscanf(line, "%63s %lf %lf %lf %lf", name, &s->limit_kib, &s->freed_kib,
+               &s->after_kib, &s->ms) == 5 &&
         (a->name == NULL || strcmp(name, a->name) == 0) &&
         (live[0] == '\0' || strcmp(name, live) == 0)) {
         strcpy(live, name);
@@ -267,7 +265,8 @@ static struct sample median_of(const struct sample *runs, int n)
 #if defined(__GNUC__)
 __attribute__((format(printf, 1, 2)))
 #endif
-static void progress(const char *fmt, ...)
+static void
+progress(const char *fmt, ...)
 {
     va_list ap;
 
@@ -359,9 +358,11 @@ static void write_svg(const char *path, struct sample res[][WORKLOADS][MODES],
     for (a = 0; a < ALLOCATORS; a++) {
         for (w = 0; have[a] && w < WORKLOADS; w++) {
             double lx = left + width * res[a][w][1].limit_kib / max;
-            fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s %s</text>\n",
-                    left - 6, y + 2 * bar, allocator_name(&allocators[a]),
-                    workloads[w].name);
+            fprintf(
+                out,
+                "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s %s</text>\n",
+                left - 6, y + 2 * bar, allocator_name(&allocators[a]),
+                workloads[w].name);
             for (m = 0; m < MODES; m++) {
                 double kib = res[a][w][m].after_kib;
                 if (kib <= 0)
@@ -407,19 +408,22 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             runs = (int)strtol(argv[++i], &end, 10);
             if (*end != '\0' || runs < 1 || runs > MAX_RUNS) {
-                fprintf(stderr, "heapmin-bench: --runs takes 1 to %d\n", MAX_RUNS);
+                fprintf(stderr, "heapmin-bench: --runs takes 1 to %d\n",
+                        MAX_RUNS);
                 return 2;
             }
         } else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
             mib = strtod(argv[++i], &end);
             if (*end != '\0' || !(mib >= 1 && mib <= 65536)) {
-                fprintf(stderr, "heapmin-bench: --size takes 1 to 65536 (MiB)\n");
+                fprintf(stderr,
+                        "heapmin-bench: --size takes 1 to 65536 (MiB)\n");
                 return 2;
             }
         } else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc) {
             csv = argv[++i];
         } else {
-            fprintf(stderr, "heapmin-bench: bad argument '%s'\n%s", argv[i], usage);
+            fprintf(stderr, "heapmin-bench: bad argument '%s'\n%s", argv[i],
+                    usage);
             return 2;
         }
     }
@@ -436,21 +440,23 @@ int main(int argc, char **argv)
                     strerror(errno));
             return 2;
         }
-        fprintf(out, "workload,allocator,mode,limit_kib,freed_kib,after_kib,ms\n");
+        fprintf(out,
+                "workload,allocator,mode,limit_kib,freed_kib,after_kib,ms\n");
     }
 
     steps = (int)(WORKLOADS * (MODES - 1 + (ALLOCATORS - 1) * MODES)) * runs;
     for (g = grow_from; g <= grow_to; g *= 2)
         steps += 2 * runs;
-    printf("heapmin %s (backend %s): %g MiB per workload, medians of %d runs\n\n",
-           heapmin_version(), heapmin_backend(), mib, runs);
+    printf(
+        "heapmin %s (backend %s): %g MiB per workload, medians of %d runs\n\n",
+        heapmin_version(), heapmin_backend(), mib, runs);
     printf("MiB resident after the frees (none), after heapmin(), after the "
            "allocator's own call (direct),\nafter glibc's malloc_trim(0) "
            "under a preloaded allocator; reclaimed: share of what was above "
            "the page-level limit\n\n");
     printf("%-9s %-10s %7s %7s %7s %7s %7s %7s  %15s %9s %19s\n", "allocator",
-           "workload", "limit", "freed", "none", "heapmin", "direct",
-           "m_trim", "reclaimed h / d", "after h/d", "ms h / d (ratio)");
+           "workload", "limit", "freed", "none", "heapmin", "direct", "m_trim",
+           "reclaimed h / d", "after h/d", "ms h / d (ratio)");
     for (a = 0; a < ALLOCATORS; a++) {
         have[a] = a == 0 || strcmp(allocators[a].name, live_names[0]) != 0;
         if (!have[a]) {
@@ -477,17 +483,19 @@ int main(int argc, char **argv)
             else
                 printf("%7s", "-");
             printf("  %6.1f%% / %5.1f%% %9.3f %7.2f / %6.2f (%.2f)\n",
-                   100 * reclaim(&r[1]),
-                   100 * reclaim(&r[2]), ratio(r[1].after_kib, r[2].after_kib),
-                   r[1].ms, r[2].ms, ratio(r[1].ms, r[2].ms));
+                   100 * reclaim(&r[1]), 100 * reclaim(&r[2]),
+                   ratio(r[1].after_kib, r[2].after_kib), r[1].ms, r[2].ms,
+                   ratio(r[1].ms, r[2].ms));
             for (i = 0; out != NULL && i < n; i++)
-                fprintf(out, "%s,%s,%s,%.0f,%.0f,%.0f,%.3f\n", workloads[w].name,
-                        allocator_name(&allocators[a]), modes[i], r[i].limit_kib,
-                        r[i].freed_kib, r[i].after_kib, r[i].ms);
+                fprintf(out, "%s,%s,%s,%.0f,%.0f,%.0f,%.3f\n",
+                        workloads[w].name, allocator_name(&allocators[a]),
+                        modes[i], r[i].limit_kib, r[i].freed_kib,
+                        r[i].after_kib, r[i].ms);
         }
         if (!have[a] && a == 0) {
-            fprintf(stderr, "heapmin-bench: no measurement came back; is "
-                            "malloc in a shared object (not a static binary)?\n");
+            fprintf(stderr,
+                    "heapmin-bench: no measurement came back; is "
+                    "malloc in a shared object (not a static binary)?\n");
             return 1;
         }
         if (!have[a]) {
@@ -513,9 +521,9 @@ int main(int argc, char **argv)
                ratio(r[1].ms, r[2].ms));
         snprintf(name, sizeof name, "grow-%.0f", g);
         for (i = 1; out != NULL && i <= 2; i++)
-            fprintf(out, "%s,%s,%s,%.0f,%.0f,%.0f,%.3f\n", name,
-                    live_names[0], modes[i], r[i].limit_kib,
-                    r[i].freed_kib, r[i].after_kib, r[i].ms);
+            fprintf(out, "%s,%s,%s,%.0f,%.0f,%.0f,%.3f\n", name, live_names[0],
+                    modes[i], r[i].limit_kib, r[i].freed_kib, r[i].after_kib,
+                    r[i].ms);
     }
     if (out != NULL) {
         char svg[4096];

@@ -42,8 +42,7 @@ static const char *option(const char *name, int argc, char **argv, int *i)
     return argv[++*i];
 }
 
-static double number(const char *name, const char *text, double min,
-                     double max)
+static double number(const char *name, const char *text, double min, double max)
 {
     char *end;
     double v;
@@ -51,7 +50,8 @@ static double number(const char *name, const char *text, double min,
     errno = 0;
     v = strtod(text, &end);
     if (errno != 0 || end == text || *end != '\0' || !(v >= min && v <= max)) {
-        fprintf(stderr, "heapmin-demo: %s must be a number from %g to %g, not '%s'\n",
+        fprintf(stderr,
+                "heapmin-demo: %s must be a number from %g to %g, not '%s'\n",
                 name, min, max, text);
         exit(2);
     }

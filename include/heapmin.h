@@ -22,8 +22,8 @@
 #define HEAPMIN_VERSION_MINOR 2
 /* Bumped for fixes that change no interface. */
 #define HEAPMIN_VERSION_PATCH 0
-#define HEAPMIN_VERSION_NUMBER                                                \
-    (HEAPMIN_VERSION_MAJOR * 10000 + HEAPMIN_VERSION_MINOR * 100 +            \
+#define HEAPMIN_VERSION_NUMBER                                                 \
+    (HEAPMIN_VERSION_MAJOR * 10000 + HEAPMIN_VERSION_MINOR * 100 +             \
      HEAPMIN_VERSION_PATCH)
 #define HEAPMIN_VERSION_STRING "0.2.0"
 
@@ -125,15 +125,15 @@ enum heapmin_outcome {
  * header keep working with a newer library.
  */
 struct heapmin_report {
-    size_t size;                     /* set by the caller */
-    const char *backend;             /* as heapmin_backend() */
-    int outcome;                     /* an enum heapmin_outcome */
-    int error;                       /* the errno value, or 0 on success */
-    heapmin_int64 resident_before;   /* bytes, or -1 where unknown */
-    heapmin_int64 resident_after;    /* bytes, or -1 where unknown */
-    heapmin_int64 released;          /* before - after, at least 0; -1 unknown */
-    heapmin_int64 elapsed_ns;        /* time spent trimming */
-    const char *detail;              /* a sentence: what trimmed, or why not */
+    size_t size;                   /* set by the caller */
+    const char *backend;           /* as heapmin_backend() */
+    int outcome;                   /* an enum heapmin_outcome */
+    int error;                     /* the errno value, or 0 on success */
+    heapmin_int64 resident_before; /* bytes, or -1 where unknown */
+    heapmin_int64 resident_after;  /* bytes, or -1 where unknown */
+    heapmin_int64 released;        /* before - after, at least 0; -1 unknown */
+    heapmin_int64 elapsed_ns;      /* time spent trimming */
+    const char *detail;            /* a sentence: what trimmed, or why not */
 };
 
 /*

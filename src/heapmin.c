@@ -10,7 +10,7 @@
 #include "internal.h"
 
 /* Everything up to detail: the smallest report a caller may pass. */
-#define REPORT_V1_SIZE                                                        \
+#define REPORT_V1_SIZE                                                         \
     (offsetof(struct heapmin_report, detail) + sizeof(const char *))
 
 static void fill(struct heapmin_report *r, int err, heapmin_int64 before,
@@ -32,8 +32,8 @@ static void fill(struct heapmin_report *r, int err, heapmin_int64 before,
     else if (!known)
         r->outcome = HEAPMIN_UNMEASURED;
     else
-        r->outcome = r->released > 0 ? HEAPMIN_RELEASED
-                                     : HEAPMIN_NOTHING_TO_RELEASE;
+        r->outcome =
+            r->released > 0 ? HEAPMIN_RELEASED : HEAPMIN_NOTHING_TO_RELEASE;
 }
 
 int heapmin_trim(struct heapmin_report *report)

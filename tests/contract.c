@@ -16,7 +16,6 @@
 #include "check.h"
 #include "expect.h"
 
-
 static void check_call(const char *name, int (*fn)(void), struct expect e)
 {
     int i;
@@ -67,9 +66,11 @@ int main(void)
            report.detail);
     CHECK(report.error == e.error);
     CHECK(report.detail != NULL);
-    CHECK(e.error != ENOTSUP || strstr(report.detail, "but malloc is served by"));
-    CHECK(e.rc == 0 || report.outcome == (e.error == ENOSYS ? HEAPMIN_UNSUPPORTED
-                                                           : HEAPMIN_FAILED));
+    CHECK(e.error != ENOTSUP ||
+          strstr(report.detail, "but malloc is served by"));
+    CHECK(e.rc == 0 ||
+          report.outcome ==
+              (e.error == ENOSYS ? HEAPMIN_UNSUPPORTED : HEAPMIN_FAILED));
 
     if (failures)
         return 1;

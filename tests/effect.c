@@ -31,7 +31,8 @@ int main(void)
 
 #if defined(_WIN32)
     if (under_wine()) {
-        puts("SKIP: Wine's HeapCompact is a stub and its heap keeps freed pages: "
+        puts("SKIP: Wine's HeapCompact is a stub and its heap keeps freed "
+             "pages: "
              "Wine cannot show memory given back (the seam test covers every "
              "path of the backend)");
         return 77;
@@ -39,7 +40,8 @@ int main(void)
 #endif
     base = frag_resident();
     if (base < 0) {
-        puts("SKIP: this system has no /proc/self/statm to read resident size from");
+        puts("SKIP: this system has no /proc/self/statm to read resident size "
+             "from");
         return 77;
     }
     if (frag_fill(&f, (size_t)128 << 20, 16, 4112, 42) != 0) {
@@ -55,8 +57,8 @@ int main(void)
     reclaimed = (double)(freed - after) / (double)(freed - limit);
     printf("backend %s: baseline %.1f MiB, after free %.1f MiB, after heapmin "
            "%.1f MiB, page-level limit %.1f MiB (%zu live blocks, %.1f MiB)\n",
-           backend, base / MIB, freed / MIB, after / MIB,
-           limit / MIB, f.live, f.live_bytes / MIB);
+           backend, base / MIB, freed / MIB, after / MIB, limit / MIB, f.live,
+           f.live_bytes / MIB);
     printf("reclaimed %.1f %% of what was reclaimable\n", 100 * reclaimed);
     frag_release(&f);
 
@@ -78,7 +80,8 @@ int main(void)
         needed = 0.30;
     else if (is_mechanism(backend, "tcmalloc"))
         needed = 0.20;
-    else if (is_mechanism(backend, "mimalloc") || is_mechanism(backend, "win32"))
+    else if (is_mechanism(backend, "mimalloc") ||
+             is_mechanism(backend, "win32"))
         needed = -0.01;
     else {
         fprintf(stderr, "no expectation for backend %s\n", backend);

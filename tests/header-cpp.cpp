@@ -13,5 +13,6 @@ int main()
     std::printf("c++: %d %d %d on %s\n", a, b, c, ::heapmin_backend());
     if (a != b || b != c)
         return 1;
-    return std::strcmp(::heapmin_version(), HEAPMIN_VERSION_STRING) == 0 ? 0 : 1;
+    return std::strcmp(::heapmin_version(), HEAPMIN_VERSION_STRING) == 0 ? 0
+                                                                         : 1;
 }

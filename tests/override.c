@@ -45,7 +45,8 @@ int main(void)
     /* POSIX guarantees function and object pointers have one size. */
     memcpy(&own_addr, &fn, sizeof own_addr);
     if (dlsym(RTLD_DEFAULT, "_heapmin") != own_addr) {
-        fprintf(stderr, "global lookup of _heapmin does not find the program's\n");
+        fprintf(stderr,
+                "global lookup of _heapmin does not find the program's\n");
         return 1;
     }
 #endif

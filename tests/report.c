@@ -18,7 +18,6 @@
 /* Reading resident size touches a few pages of stack and of /proc itself. */
 #define SLACK (512 * 1024)
 
-
 static long long distance(long long a, long long b)
 {
     return a > b ? a - b : b - a;
@@ -51,8 +50,8 @@ int main(void)
     /* The resident-size query agrees with the independent reading. */
     lib_now = heapmin_resident_bytes();
     own_now = frag_resident();
-    printf("resident: heapmin %.2f MiB, independent %.2f MiB\n",
-           lib_now / MIB, own_now / MIB);
+    printf("resident: heapmin %.2f MiB, independent %.2f MiB\n", lib_now / MIB,
+           own_now / MIB);
     if (own_now < 0) {
         puts("SKIP: no independent resident-size reading on this system");
         return 77;
@@ -90,8 +89,8 @@ int main(void)
         CHECK(r.outcome == HEAPMIN_UNSUPPORTED && r.error == ENOSYS);
     } else {
         CHECK(rc == 0 && errno == 777 && r.error == 0);
-        CHECK(r.outcome == (r.released > 0 ? HEAPMIN_RELEASED
-                                           : HEAPMIN_NOTHING_TO_RELEASE));
+        CHECK(r.outcome ==
+              (r.released > 0 ? HEAPMIN_RELEASED : HEAPMIN_NOTHING_TO_RELEASE));
         CHECK(r.elapsed_ns > 0);
     }
     /* Where trimming gives memory back, the report sees it. */

@@ -20,7 +20,7 @@
 #define TRIMMERS 2
 #define SLOTS 512
 
-static atomic_int stop; /* C11: the test is built with c_std=c11 */
+static atomic_int stop;    /* C11: the test is built with c_std=c11 */
 static int expected_rc;    /* 0, or -1 on a build that cannot trim */
 static int expected_errno; /* what errno must be afterwards */
 

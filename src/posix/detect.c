@@ -61,7 +61,8 @@ static void detect(void)
     if (heapmin__live_find(&live) != 0) {
         chosen.mechanism = &heapmin__malloc_trim;
         memcpy(&chosen.entry, &linked, sizeof chosen.entry);
-        snprintf(chosen.name, sizeof chosen.name, "malloc_trim (static binary)");
+        snprintf(chosen.name, sizeof chosen.name,
+                 "malloc_trim (static binary)");
         snprintf(chosen.detail, sizeof chosen.detail,
                  "malloc is in no shared object; heapmin calls the C "
                  "library's malloc_trim, linked in");

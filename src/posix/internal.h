@@ -42,7 +42,8 @@ int heapmin__live_find(struct heapmin__live *live);
  * object's handle also searches its dependencies (on libjemalloc's handle,
  * malloc_trim is glibc's), so a hit elsewhere does not count.
  */
-void *heapmin__live_symbol(const struct heapmin__live *live, const char *symbol);
+void *heapmin__live_symbol(const struct heapmin__live *live,
+                           const char *symbol);
 
 /* Whether addr lies in the live object. */
 int heapmin__live_contains(const struct heapmin__live *live, void *addr);

@@ -30,9 +30,9 @@ static struct {
     int compacts;
     HANDLE compacted[4];
     DWORD flags;
-    int fail_on;           /* 1-based HeapCompact call that fails, 0: none */
-    SIZE_T largest;        /* HeapCompact's result when it does not fail */
-    DWORD error;           /* the error of the failing call, or NO_ERROR */
+    int fail_on;    /* 1-based HeapCompact call that fails, 0: none */
+    SIZE_T largest; /* HeapCompact's result when it does not fail */
+    DWORD error;    /* the error of the failing call, or NO_ERROR */
     int sets;
     HANDLE set_heap;
     HEAP_INFORMATION_CLASS set_class;
@@ -54,8 +54,8 @@ static SIZE_T WINAPI fake_compact(HANDLE heap, DWORD flags)
     return fake.largest;
 }
 
-static BOOL WINAPI fake_set(HANDLE heap, HEAP_INFORMATION_CLASS cls,
-                            PVOID info, SIZE_T len)
+static BOOL WINAPI fake_set(HANDLE heap, HEAP_INFORMATION_CLASS cls, PVOID info,
+                            SIZE_T len)
 {
     fake.sets++;
     fake.set_heap = heap;
@@ -171,7 +171,7 @@ int main(void)
        "one heap compacted once when the CRT uses the process heap");
 
     reset();
-    fake.fail_on = 1; /* 0 ... */
+    fake.fail_on = 1;      /* 0 ... */
     fake.error = NO_ERROR; /* ... with NO_ERROR: no free block */
     rc = call(&err);
     ok(rc == 0 && err == 12345,
@@ -180,9 +180,11 @@ int main(void)
     check_failure(ERROR_CALL_NOT_IMPLEMENTED, ENOSYS,
                   "Windows 98: ERROR_CALL_NOT_IMPLEMENTED gives -1, ENOSYS, "
                   "_doserrno");
-    check_failure(ERROR_NOT_ENOUGH_MEMORY, ENOMEM, "ERROR_NOT_ENOUGH_MEMORY: ENOMEM");
+    check_failure(ERROR_NOT_ENOUGH_MEMORY, ENOMEM,
+                  "ERROR_NOT_ENOUGH_MEMORY: ENOMEM");
     check_failure(ERROR_OUTOFMEMORY, ENOMEM, "ERROR_OUTOFMEMORY: ENOMEM");
-    check_failure(ERROR_COMMITMENT_LIMIT, ENOMEM, "ERROR_COMMITMENT_LIMIT: ENOMEM");
+    check_failure(ERROR_COMMITMENT_LIMIT, ENOMEM,
+                  "ERROR_COMMITMENT_LIMIT: ENOMEM");
     check_failure(ERROR_ACCESS_DENIED, EACCES, "ERROR_ACCESS_DENIED: EACCES");
     check_failure(ERROR_INVALID_HANDLE, EBADF, "ERROR_INVALID_HANDLE: EBADF");
     check_failure(ERROR_NOACCESS, EFAULT, "ERROR_NOACCESS: EFAULT");
@@ -193,7 +195,8 @@ int main(void)
         fake.fail_on = 2;
         fake.error = ERROR_INVALID_HANDLE;
         rc = call(&err);
-        ok(rc == -1 && err == EBADF, "a failure on the process heap is reported");
+        ok(rc == -1 && err == EBADF,
+           "a failure on the process heap is reported");
     }
 
     reset();
@@ -213,7 +216,8 @@ int main(void)
     fake.fail_on = 1;
     fake.error = ERROR_CALL_NOT_IMPLEMENTED;
     errno = 0;
-    ok(_heapmin() == -1 && errno == ENOSYS, "_heapmin() keeps the same contract");
+    ok(_heapmin() == -1 && errno == ENOSYS,
+       "_heapmin() keeps the same contract");
 
     heapmin__win32_calls = real;
     printf("1..%d\n", test_number);
