@@ -78,7 +78,8 @@ static const char usage[] =
     "  --quick     smaller heaps and 3 runs: under a minute, for smoke tests\n"
     "  --runs N    runs per measurement, medians reported (default 5)\n"
     "  --size MIB  heap filled per workload (default 256)\n"
-    "  --csv FILE  write the medians as CSV, and a chart beside it (.svg)\n";
+    "  --csv FILE  write the medians as CSV, and a chart beside it (.svg)\n"
+    "Progress is shown on stderr when it is a terminal.\n";
 
 /* ---- the child: one measurement in a fresh process ---------------------- */
 
