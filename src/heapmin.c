@@ -13,13 +13,14 @@
 #define REPORT_V1_SIZE                                                         \
     (offsetof(struct heapmin_report, detail) + sizeof(const char *))
 
-static void fill(struct heapmin_report *r, int err, heapmin_int64 before,
-                 heapmin_int64 after, heapmin_int64 elapsed_ns)
+static void fill(struct heapmin_report *r, const struct heapmin__backend *b,
+                 int err, heapmin_int64 before, heapmin_int64 after,
+                 heapmin_int64 elapsed_ns)
 {
     int known = before >= 0 && after >= 0;
 
-    r->backend = heapmin_backend();
-    r->detail = heapmin__backend()->detail;
+    r->backend = b->name;
+    r->detail = b->detail;
     r->error = err;
     r->resident_before = before;
     r->resident_after = after;
@@ -40,21 +41,27 @@ int heapmin_trim(struct heapmin_report *report)
 {
     /* Allocators and /proc reads may clobber errno even when they succeed. */
     int saved = errno;
+    const struct heapmin__backend *b;
     heapmin_int64 before = -1, start = 0;
     int err;
 
+    if (report != NULL && report->size < REPORT_V1_SIZE) {
+        errno = EINVAL;
+        return -1;
+    }
+    /*
+     * Before the clock starts: the first call may detect the allocator,
+     * which is not trimming.
+     */
+    b = heapmin__backend();
     if (report != NULL) {
-        if (report->size < REPORT_V1_SIZE) {
-            errno = EINVAL;
-            return -1;
-        }
         before = heapmin_resident_bytes();
         start = heapmin__now_ns();
     }
-    err = heapmin__backend()->trim();
+    err = b->trim();
     if (report != NULL) {
         heapmin_int64 elapsed = heapmin__now_ns() - start;
-        fill(report, err, before, heapmin_resident_bytes(), elapsed);
+        fill(report, b, err, before, heapmin_resident_bytes(), elapsed);
     }
     if (err != 0) {
         errno = err;
