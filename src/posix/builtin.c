@@ -1,15 +1,17 @@
 /*
  * POSIX backend for an explicit trim_backend: malloc_trim, jemalloc,
- * tcmalloc or mimalloc, linked in. meson defines HEAPMIN_MECHANISM (the
- * mechanism, as heapmin__jemalloc), HEAPMIN_ENTRY (its entry point, as
- * mallctl) and HEAPMIN_ENTRY_HEADER (where that is declared).
+ * tcmalloc, mimalloc, scudo or tbbmalloc, linked in. meson defines
+ * HEAPMIN_MECHANISM (the mechanism, as heapmin__jemalloc), HEAPMIN_ENTRY
+ * (its entry point, as mallctl), HEAPMIN_ENTRY_HEADER (where that is
+ * declared) and HEAPMIN_PROBE (the symbol that identifies the allocator,
+ * often the entry point itself).
  *
  * Linking an allocator does not make it the process's malloc (SPEC.md,
- * "POSIX facts"). So at the first call heapmin checks that the linked entry
- * point lives in the object that serves malloc. If another allocator
- * serves it, heapmin() fails with ENOTSUP and the report names it, instead
- * of reporting success for a trim that touched nothing. A static binary
- * has no objects to compare and keeps the build's choice.
+ * "POSIX facts"). So at the first call heapmin checks that the linked probe
+ * and entry point live in the object that serves malloc, as detection does. If
+ * another allocator serves it, heapmin() fails with ENOTSUP and the report
+ * names it, instead of reporting success for a trim that touched nothing. A
+ * static binary has no objects to compare and keeps the build's choice.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,6 +20,15 @@
 #include <string.h>
 
 #include HEAPMIN_ENTRY_HEADER
+
+/*
+ * Only its address is taken. scudo's and tbbmalloc's probes have no C
+ * header on Debian (scudo's is in clang's resource directory, the proxy's
+ * is C++).
+ */
+#if !defined(HEAPMIN_PROBE_IS_ENTRY)
+extern void HEAPMIN_PROBE(void);
+#endif
 
 #include "internal.h"
 
@@ -46,9 +57,12 @@ static void check(void)
     /* void (*)(void) is C's generic function pointer; POSIX lets it travel
      * as void *. */
     void (*linked)(void) = (void (*)(void))HEAPMIN_ENTRY;
+    void (*linked_probe)(void) = (void (*)(void))HEAPMIN_PROBE;
     struct heapmin__live live;
+    void *probe;
 
     memcpy(&self.entry, &linked, sizeof self.entry);
+    memcpy(&probe, &linked_probe, sizeof probe);
     self.backend.name = self.name;
     self.backend.detail = self.detail;
     self.backend.trim = trim_linked;
@@ -57,7 +71,7 @@ static void check(void)
         snprintf(self.detail, sizeof self.detail,
                  "malloc is in no shared object; heapmin calls the linked %s",
                  m->entry);
-    } else if (heapmin__live_contains(&live, self.entry)) {
+    } else if (heapmin__live_is(&live, m, probe, self.entry)) {
         snprintf(self.detail, sizeof self.detail,
                  "malloc is served by %s; heapmin calls its %s", live.path,
                  m->entry);

@@ -3,9 +3,10 @@
  * trim_backend=auto picks where the C library has malloc_trim (glibc).
  *
  * At the first call it finds the shared object that provides the malloc
- * the program calls and uses that object's own entry point: jemalloc's
- * mallctl, tcmalloc's MallocExtension_ReleaseFreeMemory, mimalloc's
- * mi_collect or glibc's malloc_trim. So a program started with
+ * the program calls (live.c) and uses that allocator's own entry point:
+ * jemalloc's mallctl, tcmalloc's MallocExtension_ReleaseFreeMemory,
+ * mimalloc's mi_collect, scudo's mallopt(M_PURGE), tbbmalloc's
+ * scalable_allocation_command or glibc's malloc_trim. So a program started with
  * LD_PRELOAD=libjemalloc.so.2 gets jemalloc purged, not glibc's unused
  * heap trimmed. An allocator heapmin does not know (a sanitizer's,
  * valgrind's) gives -1 and ENOSYS, with the report naming it: calling
@@ -25,7 +26,9 @@ static const struct heapmin__mechanism *const known[] = {
     &heapmin__jemalloc,
     &heapmin__tcmalloc,
     &heapmin__mimalloc,
-    &heapmin__malloc_trim,
+    &heapmin__scudo,
+    &heapmin__tbbmalloc,
+    &heapmin__malloc_trim, /* last: the others' objects need glibc */
 };
 
 /* Written once under pthread_once, read-only after. */
@@ -70,9 +73,10 @@ static void detect(void)
     }
     /* The live object's handle stays open: the entry point stays valid. */
     for (i = 0; i < sizeof known / sizeof known[0]; i++) {
+        void *probe = heapmin__live_symbol(&live, known[i]->probe);
         void *entry = heapmin__live_symbol(&live, known[i]->entry);
 
-        if (entry == NULL)
+        if (!heapmin__live_is(&live, known[i], probe, entry))
             continue;
         chosen.mechanism = known[i];
         chosen.entry = entry;

@@ -13,8 +13,21 @@
  * serves malloc (detect.c) or from the link (builtin.c).
  */
 struct heapmin__mechanism {
-    const char *name;  /* "jemalloc" */
+    const char *name; /* "jemalloc" */
+    /*
+     * A symbol only this allocator's object defines: how detection tells
+     * it from the others. Usually the entry point itself; scudo's mallopt
+     * is glibc's name too, so scudo is known by __scudo_print_stats.
+     */
+    const char *probe;
     const char *entry; /* "mallctl" */
+    /*
+     * Whether the entry point may live in an object the allocator's own
+     * object needs directly (DT_NEEDED) rather than in it: tbbmalloc's
+     * proxy serves malloc, libtbbmalloc.so.2 has the call. The one
+     * exception to "the call must come from the object that serves malloc".
+     */
+    int entry_in_needed;
     /* Calls the entry point; returns 0 or an errno value. */
     int (*trim)(void *entry);
 };
@@ -22,6 +35,8 @@ struct heapmin__mechanism {
 extern const struct heapmin__mechanism heapmin__jemalloc;
 extern const struct heapmin__mechanism heapmin__malloc_trim;
 extern const struct heapmin__mechanism heapmin__mimalloc;
+extern const struct heapmin__mechanism heapmin__scudo;
+extern const struct heapmin__mechanism heapmin__tbbmalloc;
 extern const struct heapmin__mechanism heapmin__tcmalloc;
 
 /* The shared object that serves malloc, as dladdr and dlopen see it. */
@@ -32,20 +47,30 @@ struct heapmin__live {
 };
 
 /*
- * Finds the object that serves malloc. Returns 0, or -1 when malloc is in
- * no shared object (a static binary).
+ * Finds the object that serves malloc: the first in the global lookup order
+ * that defines it, also in a non-PIE executable whose malloc is a PLT stub.
+ * Returns 0, or -1 when malloc is in no shared object (a static binary).
  */
 int heapmin__live_find(struct heapmin__live *live);
 
 /*
- * The address of symbol in the live object itself, or NULL. dlsym on the
- * object's handle also searches its dependencies (on libjemalloc's handle,
- * malloc_trim is glibc's), so a hit elsewhere does not count.
+ * symbol as looked up from the live object, or NULL. dlsym on the object's
+ * handle also searches its dependencies (on libjemalloc's handle,
+ * malloc_trim is glibc's): judge the result with heapmin__live_is.
  */
 void *heapmin__live_symbol(const struct heapmin__live *live,
                            const char *symbol);
 
 /* Whether addr lies in the live object. */
 int heapmin__live_contains(const struct heapmin__live *live, void *addr);
+
+/*
+ * Whether the live object is m's allocator, given where m's probe and entry
+ * point were found: the probe must lie in the live object, and the entry
+ * point too (or, where m allows it, in an object the live one needs).
+ */
+int heapmin__live_is(const struct heapmin__live *live,
+                     const struct heapmin__mechanism *m, void *probe,
+                     void *entry);
 
 #endif /* HEAPMIN_POSIX_INTERNAL_H */

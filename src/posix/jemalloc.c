@@ -41,4 +41,4 @@ static int trim(void *entry)
 }
 
 const struct heapmin__mechanism heapmin__jemalloc = {"jemalloc", "mallctl",
-                                                     trim};
+                                                     "mallctl", 0, trim};

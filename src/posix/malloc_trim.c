@@ -22,5 +22,5 @@ static int trim(void *entry)
     return 0;
 }
 
-const struct heapmin__mechanism heapmin__malloc_trim = {"malloc_trim",
-                                                        "malloc_trim", trim};
+const struct heapmin__mechanism heapmin__malloc_trim = {
+    "malloc_trim", "malloc_trim", "malloc_trim", 0, trim};

@@ -19,4 +19,4 @@ static int trim(void *entry)
 }
 
 const struct heapmin__mechanism heapmin__mimalloc = {"mimalloc", "mi_collect",
-                                                     trim};
+                                                     "mi_collect", 0, trim};

@@ -17,4 +17,5 @@ static int trim(void *entry)
 }
 
 const struct heapmin__mechanism heapmin__tcmalloc = {
-    "tcmalloc", "MallocExtension_ReleaseFreeMemory", trim};
+    "tcmalloc", "MallocExtension_ReleaseFreeMemory",
+    "MallocExtension_ReleaseFreeMemory", 0, trim};

@@ -1,0 +1,33 @@
+/*
+ * scudo, LLVM's hardened allocator (Android's default since Android 11;
+ * preloaded on Linux as libclang_rt.scudo_standalone-<arch>.so): its
+ * mallopt(M_PURGE_ALL) or mallopt(M_PURGE) gives every free page of every
+ * size class back. It answers 1 when it knows the request and 0 when it
+ * does not: scudo 14 (Debian 12) knows M_PURGE only, newer scudo and
+ * Android 14 also M_PURGE_ALL, which releases even what M_PURGE leaves.
+ *
+ * mallopt is glibc's name too, and glibc's answers 1 to both and does
+ * nothing: so scudo is recognised by __scudo_print_stats, and this is only
+ * ever called with scudo's own mallopt.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Bionic's and scudo's values; no C library header here defines them. */
+#define M_PURGE (-101)
+#define M_PURGE_ALL (-104)
+
+static int trim(void *entry)
+{
+    int (*mallopt)(int, int);
+
+    memcpy(&mallopt, &entry, sizeof mallopt);
+    if (mallopt(M_PURGE_ALL, 0) == 1)
+        return 0;
+    return mallopt(M_PURGE, 0) == 1 ? 0 : ENOSYS;
+}
+
+const struct heapmin__mechanism heapmin__scudo = {
+    "scudo", "__scudo_print_stats", "mallopt", 0, trim};
