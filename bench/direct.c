@@ -58,6 +58,10 @@ const char *direct_allocator(void)
         return "tcmalloc";
     if (strstr(name, "mimalloc") != NULL)
         return "mimalloc";
+    if (strstr(name, "scudo") != NULL)
+        return "scudo";
+    if (strstr(name, "tbbmalloc") != NULL)
+        return "tbbmalloc";
     return name;
 }
 
@@ -94,6 +98,22 @@ int direct_trim(void)
         memcpy(&collect, &sym, sizeof sym);
         collect(true);
         return 0;
+    }
+    if (strcmp(allocator, "scudo") == 0 &&
+        (sym = own_symbol("mallopt")) != NULL) {
+        int (*mallopt)(int, int);
+        memcpy(&mallopt, &sym, sizeof sym);
+        /* M_PURGE_ALL where scudo knows it, else M_PURGE. */
+        return mallopt(-104, 0) == 1 || mallopt(-101, 0) == 1 ? 0 : -1;
+    }
+    /* The proxy serves malloc; its call is in libtbbmalloc, which it needs. */
+    if (strcmp(allocator, "tbbmalloc") == 0 &&
+        (sym = dlsym(live_handle, "scalable_allocation_command")) != NULL) {
+        int (*command)(int, void *);
+        memcpy(&command, &sym, sizeof sym);
+        /* TBBMALLOC_CLEAN_ALL_BUFFERS: 0 cleaned, 4 nothing to clean. */
+        int rc = command(0, NULL);
+        return rc == 0 || rc == 4 ? 0 : -1;
     }
     return -1;
 }

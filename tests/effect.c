@@ -69,10 +69,11 @@ int main(void)
     /*
      * glibc keeps a free chunk's header page and its tcache; jemalloc keeps
      * every slab that still holds a live region; tcmalloc keeps spans with
-     * a live object and its central caches. mimalloc releases only pages
-     * with no live block, of which a fragmented heap has next to none, and
-     * modern Windows decommits on free already: there heapmin must at least
-     * not grow resident size.
+     * a live object and its central caches; scudo keeps each size class's
+     * pages that hold a live block. mimalloc and tbbmalloc release only
+     * pages or slabs with no live block, of which a fragmented heap has next
+     * to none, and modern Windows decommits on free already: there heapmin
+     * must at least not grow resident size.
      */
     if (is_mechanism(backend, "malloc_trim"))
         needed = 0.90;
@@ -80,7 +81,10 @@ int main(void)
         needed = 0.30;
     else if (is_mechanism(backend, "tcmalloc"))
         needed = 0.20;
+    else if (is_mechanism(backend, "scudo"))
+        needed = 0.50;
     else if (is_mechanism(backend, "mimalloc") ||
+             is_mechanism(backend, "tbbmalloc") ||
              is_mechanism(backend, "win32"))
         needed = -0.01;
     else {

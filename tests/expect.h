@@ -46,7 +46,8 @@ static inline struct expect expected(void)
     if (strcmp(build, "detect") == 0) {
         int known =
             strcmp(live, "malloc_trim") == 0 || strcmp(live, "jemalloc") == 0 ||
-            strcmp(live, "tcmalloc") == 0 || strcmp(live, "mimalloc") == 0;
+            strcmp(live, "tcmalloc") == 0 || strcmp(live, "mimalloc") == 0 ||
+            strcmp(live, "scudo") == 0 || strcmp(live, "tbbmalloc") == 0;
         if (strcmp(live, "unknown") == 0) {
             strcpy(e.backend, "malloc_trim (static binary)");
             return e;
