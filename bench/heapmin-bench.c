@@ -57,6 +57,10 @@ static const struct allocator allocators[] = {
     {"jemalloc", "libjemalloc.so.2"},
     {"tcmalloc", "libtcmalloc_minimal.so.4"},
     {"mimalloc", "libmimalloc.so.2"},
+    /* Debian 12's libclang-rt-14-dev: clang's runtime directory. */
+    {"scudo", "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/"
+              "libclang_rt.scudo_standalone-x86_64.so"},
+    {"tbbmalloc", "libtbbmalloc_proxy.so.2"},
 };
 #define ALLOCATORS (sizeof allocators / sizeof allocators[0])
 
@@ -73,8 +77,10 @@ static const char usage[] =
     "usage: heapmin-bench [--quick] [--runs N] [--size MIB] [--csv FILE]\n"
     "\n"
     "Measures resident size after heapmin() and after each allocator's own\n"
-    "call (glibc, and jemalloc, tcmalloc, mimalloc where installed, through\n"
-    "LD_PRELOAD) on fragmented heaps, and trim time against heap size.\n"
+    "call (glibc, and jemalloc, tcmalloc, mimalloc, scudo, tbbmalloc where\n"
+    "installed, through LD_PRELOAD) on fragmented heaps, and trim time "
+    "against\n"
+    "heap size.\n"
     "  --quick     smaller heaps and 3 runs: under a minute, for smoke tests\n"
     "  --runs N    runs per measurement, medians reported (default 5)\n"
     "  --size MIB  heap filled per workload (default 256)\n"

@@ -4,7 +4,11 @@
 # meson test, plus the sanitizer and valgrind runs and the two ways a
 # consumer links heapmin (meson subproject, pkg-config).
 #
-# Usage: tests/matrix.sh [CONFIG...]     (default: every configuration)
+# Usage: tests/matrix.sh [--repeat N] [--load] [CONFIG...]
+#   (default: every configuration)
+#   --repeat N  runs each configuration's tests N times (meson test --repeat)
+#   --load      keeps both cores busy with two spinning processes meanwhile,
+#               as on a shared CI machine: a test that flakes shows up here
 # Build trees and logs go to build-matrix/. Ends with "matrix: N passed,
 # N failed" and exits non-zero if anything failed.
 set -u
@@ -12,15 +16,37 @@ cd "$(dirname "$0")/.." || exit 1
 top=$PWD
 out=$top/build-matrix
 
+repeat=1
+load=0
+while [ $# -gt 0 ]; do
+    case $1 in
+    --repeat)
+        case ${2:-} in
+        '' | *[!0-9]* | 0)
+            echo "matrix: --repeat needs a count of 1 or more" >&2
+            exit 2
+            ;;
+        esac
+        repeat=$2
+        shift 2
+        ;;
+    --load) load=1; shift ;;
+    -*) echo "matrix: unknown option $1 (see the top of $0)" >&2; exit 2 ;;
+    *) break ;;
+    esac
+done
+
 . tools/deps.sh
 heapmin_need_packages meson ninja-build pkg-config python3 binutils gcc g++ \
     libc6-dev clang libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev \
-    musl-tools valgrind \
+    libclang-rt-14-dev libtbbmalloc2 libtbb-dev musl-tools valgrind \
     gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-i686 \
     g++-mingw-w64-i686 wine wine64 || exit 1
 
 # Wine quietly, and without offering to install Mono or Gecko.
 export WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
+# Every allocator is installed above: the preload test must not skip one.
+export HEAPMIN_REQUIRE_ALLOCATORS=1
 
 passed=0
 failed=0
@@ -71,7 +97,8 @@ build_and_test() {
     if env "${envs[@]}" sh -c '[ -n "${WINEPREFIX:-}" ]'; then
         env "${envs[@]}" wineboot -i
     fi
-    env "${envs[@]}" meson test -C "$out/$name" --print-errorlogs
+    env "${envs[@]}" meson test -C "$out/$name" --print-errorlogs \
+        --repeat "$repeat"
 }
 
 # A Windows build with no way to run it here: it must compile and link.
@@ -113,6 +140,12 @@ pkgconfig() {
 }
 
 mkdir -p "$out"
+if [ $load -eq 1 ]; then
+    for _ in 1 2; do sh -c 'while :; do :; done' & done
+    trap 'kill $(jobs -p) 2>/dev/null' EXIT
+    echo "load: two spinning processes beside the tests"
+fi
+[ "$repeat" -gt 1 ] && echo "repeat: every configuration's tests $repeat times"
 started=$SECONDS
 check gcc build_and_test gcc CC=gcc HEAPMIN_EXPECT_BACKEND=malloc_trim --
 check clang build_and_test clang CC=clang CXX=clang++ \
@@ -120,6 +153,8 @@ check clang build_and_test clang CC=clang CXX=clang++ \
 check jemalloc build_and_test jemalloc CC=gcc -- -Dtrim_backend=jemalloc
 check tcmalloc build_and_test tcmalloc CC=gcc -- -Dtrim_backend=tcmalloc
 check mimalloc build_and_test mimalloc CC=gcc -- -Dtrim_backend=mimalloc
+check scudo build_and_test scudo CC=gcc -- -Dtrim_backend=scudo
+check tbbmalloc build_and_test tbbmalloc CC=gcc -- -Dtrim_backend=tbbmalloc
 check stub build_and_test stub CC=gcc -- -Dtrim_backend=stub
 # musl has no malloc_trim: auto must choose the stub. There is no musl C++
 # compiler here (g++ would link glibc's C++ runtime against a musl library),
@@ -129,7 +164,8 @@ check musl build_and_test musl CC=musl-gcc CXX=false HEAPMIN_EXPECT_BACKEND=stub
 check asan-ubsan build_and_test asan-ubsan CC=gcc -- \
     -Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all
 check tsan build_and_test tsan CC=gcc -- -Db_sanitize=thread
-check valgrind meson test -C "$out/gcc" --setup valgrind --print-errorlogs
+check valgrind meson test -C "$out/gcc" --setup valgrind --print-errorlogs \
+    --repeat "$repeat"
 # Windows binaries, tested under Wine with a prefix inside the build tree.
 check mingw64 build_and_test mingw64 WINEPREFIX="$out/mingw64/wine-prefix" \
     HEAPMIN_EXPECT_BACKEND=win32 -- --cross-file cross/x86_64-w64-mingw32.txt
