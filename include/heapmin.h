@@ -84,7 +84,8 @@ HEAPMIN_API int _heapmin(void);
  * that stays valid and unchanged for the life of the process.
  *
  * MECHANISM is the first word: "malloc_trim", "jemalloc", "tcmalloc",
- * "mimalloc", "win32", "stub" (this build cannot trim: ENOSYS) or "none"
+ * "mimalloc", "scudo", "tbbmalloc", "win32", "stub" (this build cannot
+ * trim: ENOSYS) or "none"
  * (malloc is served by an allocator heapmin does not know: ENOSYS).
  * HOW is "detected" (the allocator that serves malloc was found at the
  * first call), "static binary" (malloc is linked into the program, so the
@@ -150,6 +151,103 @@ HEAPMIN_API int heapmin_trim(struct heapmin_report *report);
  * without allocating.
  */
 HEAPMIN_API heapmin_int64 heapmin_resident_bytes(void);
+
+/*
+ * Automatic trimming: one background thread, named "heapmin", that checks
+ * cheaply and often and trims only when a trim is likely to pay, within a
+ * CPU budget that no trigger can exceed (README, "Automatic trimming").
+ * Every function returns 0, or -1 with errno set.
+ */
+
+/* heapmin_auto_config.flags */
+#define HEAPMIN_AUTO_NO_PRESSURE 1u /* ignore memory-pressure notifications */
+
+/*
+ * Set size to sizeof(struct heapmin_auto_config) and leave a field 0 for
+ * its default. Fields are only ever added at the end.
+ */
+struct heapmin_auto_config {
+    size_t size;
+    /* The longest time between two checks (default 1000 ms). A check reads
+     * resident size (and the allocator's own count of free pages where that
+     * is cheap): microseconds. While resident size moves, checks come every
+     * 100 ms (or interval_ms, if shorter). */
+    unsigned interval_ms;
+    /* The share of one CPU that trimming may take, over time: after a trim
+     * that took t, the next waits at least t / cpu_budget (default 0.005,
+     * half a percent). At most 1. */
+    double cpu_budget;
+    /* A trim is worth it when it is expected to release at least this many
+     * bytes (default 8 MiB); doubled after each trim that releases less
+     * than half of it, up to 64 times, and reset by one that does. */
+    heapmin_int64 min_release;
+    unsigned flags; /* HEAPMIN_AUTO_* */
+    /* Called on the trimmer thread after each trim, with its report. It
+     * must not call heapmin_auto_stop(). */
+    void (*on_trim)(const struct heapmin_report *report, void *arg);
+    void *arg;
+};
+
+/* Why the last automatic trim ran. */
+enum heapmin_auto_reason {
+    HEAPMIN_AUTO_NONE = 0,    /* no trim yet */
+    HEAPMIN_AUTO_GROWTH = 1,  /* memory was expected to be free (above) */
+    HEAPMIN_AUTO_REQUEST = 2, /* heapmin_auto_request() */
+    HEAPMIN_AUTO_PRESSURE = 3 /* the system reported memory pressure */
+};
+
+/* Set size to sizeof(struct heapmin_auto_stats); fields grow at the end. */
+struct heapmin_auto_stats {
+    size_t size;
+    int running;          /* 1 while this process has a trimmer */
+    int last_reason;      /* an enum heapmin_auto_reason */
+    heapmin_int64 checks; /* since heapmin_auto_start() */
+    heapmin_int64 trims;
+    heapmin_int64 released;      /* bytes, summed over the trims */
+    heapmin_int64 trim_ns;       /* time spent trimming, summed */
+    heapmin_int64 last_released; /* bytes, -1 where unknown */
+    heapmin_int64 last_elapsed_ns;
+    heapmin_int64 deferred; /* trims the CPU budget put off */
+    unsigned interval_ms;   /* the configuration in force */
+    double cpu_budget;
+    heapmin_int64 min_release;
+    /* The memory-pressure sources in use and those that are not, with why:
+     * "psi /proc/pressure/memory; not: systemd (MEMORY_PRESSURE_WATCH unset)"
+     */
+    char pressure[256];
+};
+
+/*
+ * Starts the trimmer with config (NULL: every default). Fails with ENOSYS
+ * where this build or process cannot trim (the stub, an allocator heapmin
+ * does not know), ENOTSUP where the build's allocator does not serve
+ * malloc, EINVAL for a bad config, EALREADY when a trimmer is running, or
+ * the error of creating the thread. Memory-pressure sources that are
+ * unavailable are skipped (the stats name them), never an error. After
+ * fork() the child has no trimmer and may start its own.
+ */
+HEAPMIN_API int heapmin_auto_start(const struct heapmin_auto_config *config);
+
+/* Stops the trimmer and waits for its thread. ESRCH if none is running;
+ * EDEADLK when called from the trimmer's own callback. */
+HEAPMIN_API int heapmin_auto_stop(void);
+
+/*
+ * Asks for a trim soon (as soon as the CPU budget allows). Async-signal-safe:
+ * a signal handler may call it. ESRCH if no trimmer is running.
+ */
+HEAPMIN_API int heapmin_auto_request(void);
+
+/*
+ * Nestable: while suspended more often than resumed, the trimmer does not
+ * trim (around a latency-critical phase). Allowed whether or not a trimmer
+ * runs. heapmin_auto_resume() without a suspend: EINVAL.
+ */
+HEAPMIN_API int heapmin_auto_suspend(void);
+HEAPMIN_API int heapmin_auto_resume(void);
+
+/* Fills stats (size set by the caller; too small: EINVAL). */
+HEAPMIN_API int heapmin_auto_stats(struct heapmin_auto_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -58,7 +58,7 @@ int heapmin_trim(struct heapmin_report *report)
         before = heapmin_resident_bytes();
         start = heapmin__now_ns();
     }
-    err = b->trim();
+    err = b->unable != 0 ? b->unable : b->trim();
     if (report != NULL) {
         heapmin_int64 elapsed = heapmin__now_ns() - start;
         fill(report, b, err, before, heapmin_resident_bytes(), elapsed);

@@ -23,6 +23,20 @@ struct heapmin__backend {
      * front restores it, so the contract lives in one place.
      */
     int (*trim)(void);
+    /*
+     * Nonzero when trimming cannot work in this process, known without
+     * trying: the errno value every trim gives (ENOSYS: nothing to call;
+     * ENOTSUP: the build's allocator does not serve malloc). trim is then
+     * never called.
+     */
+    int unable;
+    /*
+     * The allocator's own count of free resident bytes, where it is cheap
+     * to read (microseconds, no heap walk): what a trim would release. NULL
+     * where the allocator has none. The automatic trimmer reads it at each
+     * check.
+     */
+    heapmin_int64 (*releasable)(void);
 };
 
 /*

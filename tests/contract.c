@@ -39,6 +39,7 @@ int main(void)
     struct expect e = expected();
     struct heapmin_report report;
     void *p;
+    int rc;
 
     printf("backend %s (expected %s), version %s\n", backend, e.backend,
            heapmin_version());
@@ -71,6 +72,13 @@ int main(void)
     CHECK(e.rc == 0 ||
           report.outcome ==
               (e.error == ENOSYS ? HEAPMIN_UNSUPPORTED : HEAPMIN_FAILED));
+
+    /* The automatic trimmer starts exactly where heapmin() can trim. */
+    errno = 0;
+    rc = heapmin_auto_start(NULL);
+    printf("heapmin_auto_start() = %d, errno %d\n", rc, errno);
+    CHECK(rc == e.rc && (rc == 0 || errno == e.error));
+    CHECK(rc != 0 || heapmin_auto_stop() == 0);
 
     if (failures)
         return 1;

@@ -35,6 +35,7 @@ extern void HEAPMIN_PROBE(void);
 static struct {
     struct heapmin__backend backend;
     void *entry;
+    void *account;
     char name[64];
     char detail[512];
 } self;
@@ -46,9 +47,9 @@ static int trim_linked(void)
     return HEAPMIN_MECHANISM.trim(self.entry);
 }
 
-static int trim_not_live(void)
+static heapmin_int64 releasable_linked(void)
 {
-    return ENOTSUP;
+    return HEAPMIN_MECHANISM.releasable(self.account);
 }
 
 static void check(void)
@@ -75,8 +76,13 @@ static void check(void)
         snprintf(self.detail, sizeof self.detail,
                  "malloc is served by %s; heapmin calls its %s", live.path,
                  m->entry);
+        if (m->account != NULL) {
+            self.account = heapmin__live_symbol(&live, m->account);
+            if (heapmin__live_contains(&live, self.account))
+                self.backend.releasable = releasable_linked;
+        }
     } else {
-        self.backend.trim = trim_not_live;
+        self.backend.unable = ENOTSUP;
         snprintf(self.detail, sizeof self.detail,
                  "this build trims %s, but malloc is served by %s: link %s "
                  "into the program itself (heapmin_dep and heapmin.pc do)",

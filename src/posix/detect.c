@@ -36,6 +36,7 @@ static struct {
     struct heapmin__backend backend;
     const struct heapmin__mechanism *mechanism;
     void *entry;
+    void *account;
     char name[64];
     char detail[512];
 } chosen;
@@ -47,9 +48,21 @@ static int trim_chosen(void)
     return chosen.mechanism->trim(chosen.entry);
 }
 
-static int trim_unknown(void)
+static heapmin_int64 releasable_chosen(void)
 {
-    return ENOSYS;
+    return chosen.mechanism->releasable(chosen.account);
+}
+
+/* The allocator's cheap count of free bytes, if it has one in its object. */
+static void find_account(const struct heapmin__live *live)
+{
+    const struct heapmin__mechanism *m = chosen.mechanism;
+
+    if (m->account == NULL)
+        return;
+    chosen.account = heapmin__live_symbol(live, m->account);
+    if (heapmin__live_contains(live, chosen.account))
+        chosen.backend.releasable = releasable_chosen;
 }
 
 static void detect(void)
@@ -80,6 +93,7 @@ static void detect(void)
             continue;
         chosen.mechanism = known[i];
         chosen.entry = entry;
+        find_account(&live);
         snprintf(chosen.name, sizeof chosen.name, "%s (detected)",
                  known[i]->name);
         snprintf(chosen.detail, sizeof chosen.detail,
@@ -87,7 +101,7 @@ static void detect(void)
                  known[i]->entry);
         return;
     }
-    chosen.backend.trim = trim_unknown;
+    chosen.backend.unable = ENOSYS;
     snprintf(chosen.name, sizeof chosen.name, "none (detected)");
     snprintf(chosen.detail, sizeof chosen.detail,
              "malloc is served by %s, an allocator heapmin does not know: "

@@ -30,6 +30,13 @@ struct heapmin__mechanism {
     int entry_in_needed;
     /* Calls the entry point; returns 0 or an errno value. */
     int (*trim)(void *entry);
+    /*
+     * Where the allocator has a cheap count of its free resident bytes:
+     * the symbol (looked up in its object like the entry point) and how to
+     * read it; NULL for both elsewhere.
+     */
+    const char *account;
+    heapmin_int64 (*releasable)(void *account);
 };
 
 extern const struct heapmin__mechanism heapmin__jemalloc;

@@ -2,9 +2,11 @@
  * jemalloc's own call: flush the calling thread's cache, then purge every
  * arena. Other threads' caches are out of reach.
  */
+#define _POSIX_C_SOURCE 200809L /* sysconf */
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -40,5 +42,32 @@ static int trim(void *entry)
     return mallctl(PURGE_ALL_ARENAS, NULL, NULL, NULL, 0);
 }
 
-const struct heapmin__mechanism heapmin__jemalloc = {"jemalloc", "mallctl",
-                                                     "mallctl", 0, trim};
+/*
+ * Dirty and muzzy pages of every arena: freed, still resident, what a purge
+ * gives back. The statistics are a snapshot refreshed by "epoch", which
+ * only sums per-arena counters.
+ */
+static heapmin_int64 releasable(void *entry)
+{
+    mallctl_fn mallctl;
+    unsigned long long epoch = 1;
+    size_t dirty = 0, muzzy = 0, len = sizeof epoch;
+
+    memcpy(&mallctl, &entry, sizeof mallctl);
+    if (mallctl("epoch", &epoch, &len, &epoch, len) != 0)
+        return -1;
+    len = sizeof dirty;
+    if (mallctl("stats.arenas.4096.pdirty", &dirty, &len, NULL, 0) != 0 ||
+        mallctl("stats.arenas.4096.pmuzzy", &muzzy, &len, NULL, 0) != 0)
+        return -1;
+    return (heapmin_int64)(dirty + muzzy) * sysconf(_SC_PAGESIZE);
+}
+
+const struct heapmin__mechanism heapmin__jemalloc = {
+    .name = "jemalloc",
+    .probe = "mallctl",
+    .entry = "mallctl",
+    .trim = trim,
+    .account = "mallctl",
+    .releasable = releasable,
+};

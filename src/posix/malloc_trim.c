@@ -23,4 +23,8 @@ static int trim(void *entry)
 }
 
 const struct heapmin__mechanism heapmin__malloc_trim = {
-    "malloc_trim", "malloc_trim", "malloc_trim", 0, trim};
+    .name = "malloc_trim",
+    .probe = "malloc_trim",
+    .entry = "malloc_trim",
+    .trim = trim,
+};

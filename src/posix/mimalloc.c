@@ -18,5 +18,9 @@ static int trim(void *entry)
     return 0;
 }
 
-const struct heapmin__mechanism heapmin__mimalloc = {"mimalloc", "mi_collect",
-                                                     "mi_collect", 0, trim};
+const struct heapmin__mechanism heapmin__mimalloc = {
+    .name = "mimalloc",
+    .probe = "mi_collect",
+    .entry = "mi_collect",
+    .trim = trim,
+};

@@ -30,4 +30,8 @@ static int trim(void *entry)
 }
 
 const struct heapmin__mechanism heapmin__scudo = {
-    "scudo", "__scudo_print_stats", "mallopt", 0, trim};
+    .name = "scudo",
+    .probe = "__scudo_print_stats",
+    .entry = "mallopt",
+    .trim = trim,
+};

@@ -41,4 +41,9 @@ static int trim(void *entry)
 }
 
 const struct heapmin__mechanism heapmin__tbbmalloc = {
-    "tbbmalloc", "__TBB_malloc_proxy", "scalable_allocation_command", 1, trim};
+    .name = "tbbmalloc",
+    .probe = "__TBB_malloc_proxy",
+    .entry = "scalable_allocation_command",
+    .entry_in_needed = 1,
+    .trim = trim,
+};

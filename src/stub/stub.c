@@ -5,18 +5,14 @@
  * Windows 98, so callers can tell "cannot" from "nothing to release".
  */
 #include <errno.h>
+#include <stddef.h>
 
 #include "../internal.h"
-
-static int trim(void)
-{
-    return ENOSYS;
-}
 
 const struct heapmin__backend *heapmin__backend(void)
 {
     static const struct heapmin__backend backend = {
         "stub (built in)", "this build has no way to trim (trim_backend=stub)",
-        trim};
+        NULL, ENOSYS, NULL};
     return &backend;
 }

@@ -65,6 +65,6 @@ const struct heapmin__backend *heapmin__backend(void)
         "win32 (built in)",
         "HeapSetInformation(HeapOptimizeResources), then HeapCompact of the "
         "CRT heap and the process heap",
-        trim};
+        trim, 0, NULL};
     return &backend;
 }

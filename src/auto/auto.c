@@ -1,0 +1,262 @@
+/*
+ * The automatic trimmer's portable front: the API, the state it shares with
+ * the trimmer thread, and the thread's loop. The loop only observes, asks
+ * the policy (policy.c) and trims through heapmin_trim(); sleeping and
+ * waking are the platform's (posix.c, win32.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "policy.h"
+
+#define DEFAULT_INTERVAL_MS 1000u
+#define DEFAULT_BUDGET 0.005
+#define DEFAULT_MIN_RELEASE ((heapmin_int64)8 << 20)
+#define MAX_INTERVAL_MS (24u * 3600u * 1000u)
+/* The first layout of each struct: the smallest a caller may pass. */
+#define CONFIG_V1_SIZE                                                         \
+    (offsetof(struct heapmin_auto_config, arg) + sizeof(void *))
+#define STATS_V1_SIZE (offsetof(struct heapmin_auto_stats, pressure) + 256)
+
+/* Shared with the thread, guarded by heapmin__auto_lock. */
+static struct {
+    int running;
+    int stopping;
+    int suspended; /* nesting count */
+    struct heapmin_auto_config config;
+    struct heapmin_auto_stats stats;
+} state;
+
+/* Read by heapmin_auto_request() in signal handlers, without the lock. */
+static volatile int accepting;
+/* Set on the trimmer thread: heapmin_auto_stop() there would wait for itself.
+ */
+static HEAPMIN__THREAD_LOCAL int on_trimmer;
+
+static int validate(const struct heapmin_auto_config *in,
+                    struct heapmin_auto_config *out)
+{
+    memset(out, 0, sizeof *out);
+    out->size = sizeof *out;
+    if (in != NULL) {
+        if (in->size < CONFIG_V1_SIZE)
+            return EINVAL;
+        memcpy(out, in, in->size < sizeof *out ? in->size : sizeof *out);
+        out->size = sizeof *out;
+    }
+    /* A NaN fails every comparison: it lands here too. */
+    if (!(out->cpu_budget >= 0 && out->cpu_budget <= 1) ||
+        out->interval_ms > MAX_INTERVAL_MS || out->min_release < 0 ||
+        (out->flags & ~HEAPMIN_AUTO_NO_PRESSURE) != 0)
+        return EINVAL;
+    if (out->interval_ms == 0)
+        out->interval_ms = DEFAULT_INTERVAL_MS;
+    if (out->cpu_budget == 0)
+        out->cpu_budget = DEFAULT_BUDGET;
+    if (out->min_release == 0)
+        out->min_release = DEFAULT_MIN_RELEASE;
+    return 0;
+}
+
+static void run(void)
+{
+    const struct heapmin__backend *b = heapmin__backend();
+    struct heapmin__policy policy;
+    struct heapmin__observation o = {0, 0, 0, 0, 0, 0};
+    heapmin_int64 wait_ns = 0;
+
+    on_trimmer = 1;
+    heapmin__auto_lock();
+    heapmin__policy_init(&policy, &state.config, heapmin_resident_bytes());
+    heapmin__auto_unlock();
+    for (;;) {
+        struct heapmin__decision d;
+        struct heapmin_report r;
+        unsigned woke = heapmin__waiter_wait(wait_ns);
+
+        o.requested |= (woke & HEAPMIN__WAKE_REQUEST) != 0;
+        o.pressure |= (woke & HEAPMIN__WAKE_PRESSURE) != 0;
+        heapmin__auto_lock();
+        if (state.stopping) {
+            heapmin__auto_unlock();
+            return;
+        }
+        o.suspended = state.suspended > 0;
+        state.stats.checks++;
+        heapmin__auto_unlock();
+
+        o.now = heapmin__now_ns();
+        o.resident = heapmin_resident_bytes();
+        o.releasable = b->releasable != NULL ? b->releasable() : -1;
+        d = heapmin__policy_check(&policy, &o);
+        wait_ns = d.wait_ns;
+        if (!d.trim) {
+            if (d.deferred) {
+                heapmin__auto_lock();
+                state.stats.deferred++;
+                heapmin__auto_unlock();
+            }
+            continue;
+        }
+        /* Trimmed outside the lock: a trim may take a second. */
+        memset(&r, 0, sizeof r);
+        r.size = sizeof r;
+        heapmin_trim(&r);
+        heapmin__policy_trimmed(&policy, d.trim, heapmin__now_ns(),
+                                r.elapsed_ns, r.released, r.resident_after);
+        o.requested = 0;
+        o.pressure = 0;
+        heapmin__auto_lock();
+        state.stats.trims++;
+        state.stats.released += r.released > 0 ? r.released : 0;
+        state.stats.trim_ns += r.elapsed_ns;
+        state.stats.last_reason = d.trim;
+        state.stats.last_released = r.released;
+        state.stats.last_elapsed_ns = r.elapsed_ns;
+        heapmin__auto_unlock();
+        if (state.config.on_trim != NULL)
+            state.config.on_trim(&r, state.config.arg);
+    }
+}
+
+int heapmin_auto_start(const struct heapmin_auto_config *config)
+{
+    const struct heapmin__backend *b = heapmin__backend();
+    struct heapmin_auto_config c;
+    int err = validate(config, &c);
+
+    if (err == 0)
+        err = b->unable; /* ENOSYS, ENOTSUP: nothing to trim with */
+    heapmin__auto_lock();
+    if (err == 0 && state.running)
+        err = EALREADY;
+    if (err == 0) {
+        memset(&state.stats, 0, sizeof state.stats);
+        state.stats.size = sizeof state.stats;
+        state.stats.last_released = -1;
+        state.stats.interval_ms = c.interval_ms;
+        state.stats.cpu_budget = c.cpu_budget;
+        state.stats.min_release = c.min_release;
+        state.config = c;
+        state.stopping = 0;
+        err = heapmin__waiter_open(!(c.flags & HEAPMIN_AUTO_NO_PRESSURE),
+                                   state.stats.pressure,
+                                   sizeof state.stats.pressure);
+    }
+    if (err == 0) {
+        err = heapmin__thread_start(run);
+        if (err != 0)
+            heapmin__waiter_close();
+    }
+    if (err == 0) {
+        state.running = 1;
+        state.stats.running = 1;
+        HEAPMIN__STORE(accepting, 1);
+    }
+    heapmin__auto_unlock();
+    if (err != 0) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+int heapmin_auto_stop(void)
+{
+    int err = 0;
+
+    if (on_trimmer) {
+        errno = EDEADLK;
+        return -1;
+    }
+    heapmin__auto_lock();
+    if (!state.running || state.stopping)
+        err = ESRCH;
+    else
+        state.stopping = 1;
+    heapmin__auto_unlock();
+    if (err != 0) {
+        errno = err;
+        return -1;
+    }
+    HEAPMIN__STORE(accepting, 0);
+    heapmin__waiter_wake(HEAPMIN__WAKE_CONTROL);
+    heapmin__thread_join();
+    heapmin__auto_lock();
+    heapmin__waiter_close();
+    state.running = 0;
+    state.stopping = 0;
+    state.stats.running = 0;
+    heapmin__auto_unlock();
+    return 0;
+}
+
+int heapmin_auto_request(void)
+{
+    /* No lock: this runs in signal handlers. */
+    int err = HEAPMIN__LOAD(accepting)
+                  ? heapmin__waiter_wake(HEAPMIN__WAKE_REQUEST)
+                  : ESRCH;
+
+    if (err != 0) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+int heapmin_auto_suspend(void)
+{
+    heapmin__auto_lock();
+    state.suspended++;
+    heapmin__auto_unlock();
+    return 0;
+}
+
+int heapmin_auto_resume(void)
+{
+    int err = 0, wake;
+
+    heapmin__auto_lock();
+    if (state.suspended == 0)
+        err = EINVAL;
+    else
+        state.suspended--;
+    wake = state.running && state.suspended == 0;
+    heapmin__auto_unlock();
+    if (err != 0) {
+        errno = err;
+        return -1;
+    }
+    /* A trim wanted while suspended may run now. */
+    if (wake)
+        heapmin__waiter_wake(HEAPMIN__WAKE_CONTROL);
+    return 0;
+}
+
+int heapmin_auto_stats(struct heapmin_auto_stats *stats)
+{
+    size_t size;
+
+    if (stats == NULL || stats->size < STATS_V1_SIZE) {
+        errno = EINVAL;
+        return -1;
+    }
+    size = stats->size < sizeof state.stats ? stats->size : sizeof state.stats;
+    heapmin__auto_lock();
+    memcpy(stats, &state.stats, size);
+    heapmin__auto_unlock();
+    stats->size = size;
+    return 0;
+}
+
+void heapmin__auto_forked(void)
+{
+    /* The thread did not come along; its numbers describe the parent. */
+    state.running = 0;
+    state.stopping = 0;
+    state.stats.running = 0;
+    HEAPMIN__STORE(accepting, 0);
+}

@@ -1,0 +1,70 @@
+/*
+ * Private to the automatic trimmer. auto.c is the portable front (the API,
+ * its state, the loop); each platform's thread and waiting live in one file
+ * (posix.c: poll; win32.c: WaitForMultipleObjects), and Linux's memory
+ * pressure sources in psi.c.
+ */
+#ifndef HEAPMIN_AUTO_INTERNAL_H
+#define HEAPMIN_AUTO_INTERNAL_H
+
+#include <stddef.h>
+
+#include "../internal.h"
+
+/* Why the trimmer woke up, as bits; 0 is a timeout. */
+#define HEAPMIN__WAKE_REQUEST 1u  /* heapmin_auto_request() */
+#define HEAPMIN__WAKE_PRESSURE 2u /* a memory-pressure source fired */
+#define HEAPMIN__WAKE_CONTROL 4u  /* stop or resume: read the shared state */
+
+/* The lock that guards the front's shared state. */
+void heapmin__auto_lock(void);
+void heapmin__auto_unlock(void);
+
+/*
+ * Sets up the wake-up channel (once per process, kept open so that a signal
+ * handler never writes to a closed descriptor) and, with pressure set, the
+ * memory-pressure sources, describing in desc which are used and which are
+ * not. Returns 0 or an errno value. Called with the lock held.
+ */
+int heapmin__waiter_open(int pressure, char *desc, size_t len);
+/* Closes the pressure sources (the wake-up channel stays). */
+void heapmin__waiter_close(void);
+/* Waits up to timeout_ns; returns the HEAPMIN__WAKE_* bits that came. */
+unsigned heapmin__waiter_wait(heapmin_int64 timeout_ns);
+/* Wakes the trimmer with bits. Async-signal-safe. Returns 0 or errno. */
+int heapmin__waiter_wake(unsigned bits);
+
+/*
+ * Starts fn on a new thread named "heapmin" with every signal blocked (a
+ * program's signals go to its own threads) and the creator's priority
+ * (never lower: the trimmer holds allocator locks). Returns 0 or errno.
+ */
+int heapmin__thread_start(void (*fn)(void));
+void heapmin__thread_join(void);
+
+/*
+ * A flag that a signal handler reads while other threads write it: atomic
+ * where the compiler has the builtins (GCC, Clang: also what lets TSan
+ * check it), else volatile. And a thread-local, for "am I the trimmer?".
+ */
+#if defined(__GNUC__)
+#define HEAPMIN__LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define HEAPMIN__STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+#define HEAPMIN__THREAD_LOCAL __thread
+#else
+#define HEAPMIN__LOAD(x) (x)
+#define HEAPMIN__STORE(x, v) ((x) = (v))
+#define HEAPMIN__THREAD_LOCAL __declspec(thread)
+#endif
+
+/* Called by posix.c in a fork child: the child has no trimmer thread. */
+void heapmin__auto_forked(void);
+
+/* Linux memory pressure (psi.c); elsewhere none. Each opened source is a
+ * descriptor to poll for POLLPRI (PSI) or POLLIN (a FIFO or socket that
+ * systemd's MEMORY_PRESSURE_WATCH may name). Returns how many were opened
+ * into fds (at most max), describing all in desc. */
+int heapmin__pressure_open(int *fds, int *events, int max, char *desc,
+                           size_t len);
+
+#endif

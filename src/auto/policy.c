@@ -1,0 +1,86 @@
+/* See policy.h: the rules are listed there, in the order applied here. */
+#include "policy.h"
+
+/* Resident size that moves by less than this is still (page-cache noise). */
+#define STILL ((heapmin_int64)1 << 20)
+#define ACTIVE_NS (100 * HEAPMIN__MS)
+#define MAX_BACKOFF 64
+
+void heapmin__policy_init(struct heapmin__policy *p,
+                          const struct heapmin_auto_config *config,
+                          heapmin_int64 resident)
+{
+    p->interval_ns = (heapmin_int64)config->interval_ms * HEAPMIN__MS;
+    p->active_ns = p->interval_ns < ACTIVE_NS ? p->interval_ns : ACTIVE_NS;
+    p->min_release = config->min_release;
+    p->budget = config->cpu_budget;
+    p->baseline = resident;
+    p->last_resident = resident;
+    p->not_before = 0;
+    p->backoff = 1;
+}
+
+/* What a trim would release, as far as a cheap check can tell. */
+static heapmin_int64 expected_gain(const struct heapmin__policy *p,
+                                   const struct heapmin__observation *o,
+                                   int growing)
+{
+    if (o->releasable >= 0)
+        return o->releasable;
+    if (o->resident < 0 || p->baseline < 0 || growing)
+        return 0;
+    return o->resident - p->baseline;
+}
+
+struct heapmin__decision
+heapmin__policy_check(struct heapmin__policy *p,
+                      const struct heapmin__observation *o)
+{
+    struct heapmin__decision d = {0, 0, 0};
+    heapmin_int64 delta = 0;
+    int wanted = 0;
+
+    if (o->resident >= 0 && p->last_resident >= 0)
+        delta = o->resident - p->last_resident;
+    p->last_resident = o->resident;
+    d.wait_ns = delta > STILL || delta < -STILL ? p->active_ns : p->interval_ns;
+
+    if (o->suspended)
+        return d;
+    if (o->requested)
+        wanted = HEAPMIN_AUTO_REQUEST;
+    else if (o->pressure)
+        wanted = HEAPMIN_AUTO_PRESSURE;
+    else if (expected_gain(p, o, delta > STILL) >= p->min_release * p->backoff)
+        wanted = HEAPMIN_AUTO_GROWTH;
+    if (!wanted)
+        return d;
+    if (o->now >= p->not_before) {
+        d.trim = wanted;
+        return d;
+    }
+    d.deferred = 1;
+    if (p->not_before - o->now < d.wait_ns)
+        d.wait_ns = p->not_before - o->now;
+    return d;
+}
+
+void heapmin__policy_trimmed(struct heapmin__policy *p, int reason,
+                             heapmin_int64 end, heapmin_int64 elapsed,
+                             heapmin_int64 released,
+                             heapmin_int64 resident_after)
+{
+    heapmin_int64 expected = p->min_release * p->backoff;
+
+    p->not_before = end + (heapmin_int64)((double)elapsed / p->budget);
+    p->baseline = resident_after;
+    p->last_resident = resident_after;
+    if (reason != HEAPMIN_AUTO_GROWTH || released < 0)
+        return;
+    if (released < expected / 2) {
+        if (p->backoff < MAX_BACKOFF)
+            p->backoff *= 2;
+    } else {
+        p->backoff = 1;
+    }
+}
