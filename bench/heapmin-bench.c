@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "direct.h"
+#include "timeline.h"
 #include "frag.h"
 
 #define MIB (1024.0 * 1024.0)
@@ -85,6 +86,9 @@ static const char usage[] =
     "  --runs N    runs per measurement, medians reported (default 5)\n"
     "  --size MIB  heap filled per workload (default 256)\n"
     "  --csv FILE  write the medians as CSV, and a chart beside it (.svg)\n"
+    "  --auto      instead: trimming policies over time (heapmin's automatic\n"
+    "              trimmer against a fixed interval, glibc's trim threshold\n"
+    "              and jemalloc's background thread); with --quick, --csv\n"
     "Progress is shown on stderr when it is a terminal.\n";
 
 /* ---- the child: one measurement in a fresh process ---------------------- */
@@ -405,6 +409,11 @@ int main(int argc, char **argv)
 
     if (argc == 5 && strcmp(argv[1], "--child") == 0)
         return child(argv[2], argv[3], atof(argv[4]));
+    if (argc == 5 && strcmp(argv[1], "--auto-child") == 0)
+        return timeline_child(argv[2], argv[3], atof(argv[4]));
+    for (i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--auto") == 0)
+            return timeline_main(argc, argv);
     for (i = 1; i < argc; i++) {
         char *end;
         if (strcmp(argv[i], "--help") == 0) {

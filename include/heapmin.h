@@ -207,7 +207,8 @@ struct heapmin_auto_stats {
     heapmin_int64 trim_ns;       /* time spent trimming, summed */
     heapmin_int64 last_released; /* bytes, -1 where unknown */
     heapmin_int64 last_elapsed_ns;
-    heapmin_int64 deferred; /* trims the CPU budget put off */
+    heapmin_int64 deferred; /* checks where the CPU budget put a trim off */
+    heapmin_int64 count_ns; /* time spent reading the allocator's count */
     unsigned interval_ms;   /* the configuration in force */
     double cpu_budget;
     heapmin_int64 min_release;

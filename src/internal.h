@@ -31,12 +31,14 @@ struct heapmin__backend {
      */
     int unable;
     /*
-     * The allocator's own count of free resident bytes, where it is cheap
-     * to read (microseconds, no heap walk): what a trim would release. NULL
-     * where the allocator has none. The automatic trimmer reads it at each
-     * check.
+     * The allocator's own count of its free bytes, or NULL where it has
+     * none. A trim brings it down where it counts only what a trim
+     * releases (jemalloc's dirty pages, tcmalloc's free spans) and leaves
+     * it where free memory stays counted, released or not (glibc's free
+     * chunks). It may cost milliseconds (glibc walks its bins): the
+     * automatic trimmer pays for it from its CPU budget.
      */
-    heapmin_int64 (*releasable)(void);
+    heapmin_int64 (*free_bytes)(void);
 };
 
 /*

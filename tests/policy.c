@@ -1,8 +1,10 @@
 /*
  * The automatic trimmer's policy (src/auto/policy.h), table-driven with a
- * fake clock: each row is one check (time, resident size, the allocator's
- * own count, pending request or pressure, suspended) and what the policy
- * must answer; a row that trims feeds the trim's cost and result back.
+ * fake clock. Each row is one check as auto.c makes it: the time, resident
+ * size, the allocator's count of free bytes (read only if the check is
+ * open, at the cost given), a pending request or pressure, suspension; and
+ * what the policy must answer. A row that trims feeds the trim's cost and
+ * what it left back, as auto.c does.
  */
 #include <stdio.h>
 
@@ -11,32 +13,44 @@
 
 #define MS HEAPMIN__MS
 #define MIB ((heapmin_int64)1 << 20)
+#define NONE (-1)
 
 struct row {
-    heapmin_int64 now_ms, resident_mib, releasable_mib;
+    heapmin_int64 now_ms, resident_mib, free_mib, count_ms;
     int requested, pressure, suspended;
     /* Expected. */
     int trim, deferred;
     heapmin_int64 wait_ms;
     /* When it trims: how long it took and what it left. */
-    heapmin_int64 took_ms, after_mib;
+    heapmin_int64 took_ms, after_mib, free_after_mib;
 };
 
+static heapmin_int64 bytes(heapmin_int64 mib)
+{
+    return mib < 0 ? -1 : mib * MIB;
+}
+
 static void run(const char *name, const struct heapmin_auto_config *c,
-                heapmin_int64 start_mib, const struct row *rows, int n)
+                heapmin_int64 start_mib, heapmin_int64 start_free_mib,
+                const struct row *rows, int n)
 {
     struct heapmin__policy p;
-    int i;
+    int i, before = failures;
 
-    heapmin__policy_init(&p, c, start_mib < 0 ? -1 : start_mib * MIB);
+    heapmin__policy_init(&p, c, bytes(start_mib), bytes(start_free_mib));
     for (i = 0; i < n; i++) {
         const struct row *r = &rows[i];
         struct heapmin__observation o;
         struct heapmin__decision d;
+        heapmin_int64 cost = 0;
 
         o.now = r->now_ms * MS;
-        o.resident = r->resident_mib < 0 ? -1 : r->resident_mib * MIB;
-        o.releasable = r->releasable_mib < 0 ? -1 : r->releasable_mib * MIB;
+        o.resident = bytes(r->resident_mib);
+        o.free = -1;
+        if (r->free_mib >= 0 && heapmin__policy_open(&p, o.now)) {
+            o.free = bytes(r->free_mib);
+            cost = r->count_ms * MS;
+        }
         o.requested = r->requested;
         o.pressure = r->pressure;
         o.suspended = r->suspended;
@@ -51,97 +65,117 @@ static void run(const char *name, const struct heapmin_auto_config *c,
                     (long long)r->wait_ms);
             failures++;
         }
-        if (d.trim)
+        if (d.trim) {
+            cost += r->took_ms * MS;
             heapmin__policy_trimmed(
-                &p, d.trim, o.now + r->took_ms * MS, r->took_ms * MS,
-                o.resident - r->after_mib * MIB, r->after_mib * MIB);
+                &p, d.trim, o.now + cost, cost,
+                o.resident < 0 ? -1 : o.resident - bytes(r->after_mib),
+                bytes(r->after_mib), bytes(r->free_after_mib));
+        } else if (cost > 0) {
+            heapmin__policy_spent(&p, o.now + cost, cost);
+        }
     }
-    printf("ok - %s\n", name);
+    printf("%s - %s\n", failures > before ? "not ok" : "ok", name);
 }
+
+#define ROWS(r) r, (int)(sizeof r / sizeof r[0])
 
 int main(void)
 {
     /* The defaults: 1 s, half a percent of a CPU, 8 MiB. */
     struct heapmin_auto_config c = {sizeof c, 1000, 0.005, 8 * MIB,
                                     0,        NULL, NULL};
-    const heapmin_int64 G = HEAPMIN_AUTO_GROWTH, R = HEAPMIN_AUTO_REQUEST,
-                        P = HEAPMIN_AUTO_PRESSURE;
+    const int G = HEAPMIN_AUTO_GROWTH, R = HEAPMIN_AUTO_REQUEST,
+              P = HEAPMIN_AUTO_PRESSURE;
 
     /*
-     * glibc has no cheap count: a peak that stops growing is trimmed at the
-     * first still check; while it grows, checks come every 100 ms and
-     * nothing is trimmed. A trim of 200 ms then rules out another for 40 s
-     * after its end.
+     * No count (mimalloc, scudo, a static binary): a peak that stops growing
+     * is trimmed at the first still check; while it grows, checks come every
+     * 100 ms and nothing is trimmed. A trim of 200 ms then keeps the next
+     * check closed for 40 s after its end.
      */
     {
-        const struct row rows[] = {
-            {0, 10, -1, 0, 0, 0, 0, 0, 1000, 0, 0},
-            {1000, 200, -1, 0, 0, 0, 0, 0, 100, 0, 0},     /* growing */
-            {1100, 400, -1, 0, 0, 0, 0, 0, 100, 0, 0},     /* growing */
-            {1200, 400, -1, 0, 0, 0, G, 0, 1000, 200, 60}, /* still: trim */
-            {2400, 300, -1, 0, 0, 0, 0, 0, 100, 0, 0},     /* growing again */
-            {2500, 300, -1, 0, 0, 0, 0, 1, 1000, 0, 0},    /* budget: 41.4 s */
-            {3500, 300, -1, 0, 0, 0, 0, 1, 1000, 0, 0},
-            {41000, 300, -1, 0, 0, 0, 0, 1, 400, 0, 0}, /* wait to 41.4 s */
-            {41400, 300, -1, 0, 0, 0, G, 0, 1000, 100, 60},
+        static const struct row rows[] = {
+            {0, 10, NONE, 0, 0, 0, 0, 0, 0, 1000, 0, 0, NONE},
+            {1000, 200, NONE, 0, 0, 0, 0, 0, 0, 100, 0, 0, NONE},
+            {1100, 400, NONE, 0, 0, 0, 0, 0, 0, 100, 0, 0, NONE},
+            {1200, 400, NONE, 0, 0, 0, 0, G, 0, 1000, 200, 60, NONE},
+            {2400, 300, NONE, 0, 0, 0, 0, 0, 0, 100, 0, 0, NONE},
+            {2500, 300, NONE, 0, 0, 0, 0, 0, 1, 1000, 0, 0, NONE},
+            {3500, 300, NONE, 0, 0, 0, 0, 0, 1, 1000, 0, 0, NONE},
+            {41000, 300, NONE, 0, 0, 0, 0, 0, 1, 400, 0, 0, NONE},
+            {41400, 300, NONE, 0, 0, 0, 0, G, 0, 1000, 100, 60, NONE},
         };
-        run("growth, then the budget", &c, 10, rows,
-            (int)(sizeof rows / sizeof rows[0]));
+        run("no count: growth, then the budget", &c, 10, NONE, ROWS(rows));
     }
     /*
-     * With the allocator's own count (jemalloc, tcmalloc) the count decides,
-     * not resident size; a trim that releases less than half of what was
-     * expected doubles the bar (8, 16, 32 MiB), one that releases enough
-     * resets it.
+     * A count that a trim brings to 0 (jemalloc, tcmalloc), cheap: it
+     * decides; a trim that releases less than half of what was expected
+     * doubles the bar (8, 16, 32 MiB), one that releases enough resets it.
      */
     {
-        const struct row rows[] = {
-            {0, 100, 7, 0, 0, 0, 0, 0, 1000, 0, 0},     /* 7 < 8 MiB */
-            {1000, 100, 9, 0, 0, 0, G, 0, 1000, 1, 99}, /* releases 1 MiB */
-            {2000, 99, 12, 0, 0, 0, 0, 0, 1000, 0, 0},  /* 12 < 16 */
-            {3000, 99, 16, 0, 0, 0, G, 0, 1000, 1, 98}, /* 1 MiB again */
-            {4000, 98, 31, 0, 0, 0, 0, 0, 1000, 0, 0},  /* 31 < 32 */
-            {5000, 98, 32, 0, 0, 0, G, 0, 1000, 1, 66}, /* 32 MiB: reset */
-            {6000, 66, 8, 0, 0, 0, G, 0, 1000, 1, 58},
+        static const struct row rows[] = {
+            {0, 100, 7, 0, 0, 0, 0, 0, 0, 1000, 0, 0, 0},
+            {1000, 100, 9, 0, 0, 0, 0, G, 0, 1000, 1, 99, 0},
+            {2000, 99, 12, 0, 0, 0, 0, 0, 0, 1000, 0, 0, 0},
+            {3000, 99, 16, 0, 0, 0, 0, G, 0, 1000, 1, 98, 0},
+            {4000, 98, 31, 0, 0, 0, 0, 0, 0, 1000, 0, 0, 0},
+            {5000, 98, 32, 0, 0, 0, 0, G, 0, 1000, 1, 66, 0},
+            {6000, 66, 8, 0, 0, 0, 0, G, 0, 1000, 1, 58, 0},
         };
-        run("allocator count and back-off", &c, 100, rows,
-            (int)(sizeof rows / sizeof rows[0]));
+        run("count to zero, and back-off", &c, 100, 0, ROWS(rows));
+    }
+    /*
+     * glibc's count (free chunks stay counted after a trim), 4 ms a read:
+     * it is read only at open checks, each read closing the next 800 ms;
+     * between them resident growth decides. After the trim, memory freed
+     * later shows as count above what the trim left, and is trimmed too.
+     */
+    {
+        static const struct row rows[] = {
+            {0, 100, 10, 4, 0, 0, 0, 0, 0, 1000, 0, 0, NONE},
+            {500, 100, 10, 4, 0, 0, 0, 0, 0, 1000, 0, 0, NONE}, /* closed */
+            {1000, 400, 10, 4, 0, 0, 0, 0, 0, 100, 0, 0, NONE}, /* growing */
+            {1100, 400, 10, 4, 0, 0, 0, 0, 1, 704, 0, 0, NONE}, /* to 1804 */
+            {1804, 400, 310, 4, 0, 0, 0, G, 0, 1000, 200, 60, 310},
+            {3000, 60, 320, 4, 0, 0, 0, 0, 0, 1000, 0, 0, NONE}, /* closed */
+            {42808, 60, 330, 4, 0, 0, 0, G, 0, 1000, 10, 50, 330},
+            {44000, 50, 400, 4, 0, 0, 0, 0, 0, 1000, 0, 0, NONE}, /* closed */
+        };
+        run("glibc's count, paid from the budget", &c, 100, 10, ROWS(rows));
     }
     /*
      * Requests and pressure trim at once, but never inside the budget;
      * while suspended nothing trims, and a request waits for the resume.
      */
     {
-        const struct row rows[] = {
-            {0, 50, -1, 1, 0, 0, R, 0, 1000, 100, 50},
-            {1000, 50, -1, 1, 0, 0, 0, 1, 1000, 0, 0}, /* budget to 20.1 s */
-            {20000, 50, -1, 0, 1, 0, 0, 1, 100, 0, 0},
-            {20100, 50, -1, 0, 1, 0, P, 0, 1000, 1, 50},
-            {21000, 50, -1, 1, 0, 1, 0, 0, 1000, 0, 0},  /* suspended */
-            {30000, 50, -1, 1, 0, 0, R, 0, 1000, 1, 50}, /* resumed */
+        static const struct row rows[] = {
+            {0, 50, NONE, 0, 1, 0, 0, R, 0, 1000, 100, 50, NONE},
+            {1000, 50, NONE, 0, 1, 0, 0, 0, 1, 1000, 0, 0, NONE},
+            {20000, 50, NONE, 0, 0, 1, 0, 0, 1, 100, 0, 0, NONE},
+            {20100, 50, NONE, 0, 0, 1, 0, P, 0, 1000, 1, 50, NONE},
+            {21000, 50, NONE, 0, 1, 0, 1, 0, 0, 1000, 0, 0, NONE},
+            {30000, 50, NONE, 0, 1, 0, 0, R, 0, 1000, 1, 50, NONE},
         };
-        run("requests, pressure, suspension", &c, 50, rows,
-            (int)(sizeof rows / sizeof rows[0]));
+        run("requests, pressure, suspension", &c, 50, NONE, ROWS(rows));
     }
     /* Without a resident size (a system that cannot tell) only requests. */
     {
-        const struct row rows[] = {
-            {0, -1, -1, 0, 0, 0, 0, 0, 1000, 0, 0},
-            {1000, -1, -1, 1, 0, 0, R, 0, 1000, 1, 0},
+        static const struct row rows[] = {
+            {0, NONE, NONE, 0, 0, 0, 0, 0, 0, 1000, 0, 0, NONE},
+            {1000, NONE, NONE, 0, 1, 0, 0, R, 0, 1000, 1, 0, NONE},
         };
-        run("resident size unknown", &c, -1, rows,
-            (int)(sizeof rows / sizeof rows[0]));
+        run("resident size unknown", &c, NONE, NONE, ROWS(rows));
     }
     /* A short interval caps the active cadence too. */
     {
         struct heapmin_auto_config fast = c;
-        const struct row rows[] = {
-            {0, 10, -1, 0, 0, 0, 0, 0, 50, 0, 0},
-            {50, 100, -1, 0, 0, 0, 0, 0, 50, 0, 0},
+        static const struct row rows[] = {
+            {0, 10, NONE, 0, 0, 0, 0, 0, 0, 50, 0, 0, NONE},
+            {50, 100, NONE, 0, 0, 0, 0, 0, 0, 50, 0, 0, NONE},
         };
         fast.interval_ms = 50;
-        run("interval below 100 ms", &fast, 10, rows,
-            (int)(sizeof rows / sizeof rows[0]));
+        run("interval below 100 ms", &fast, 10, NONE, ROWS(rows));
     }
     return failures ? 1 : 0;
 }

@@ -60,20 +60,34 @@ static int validate(const struct heapmin_auto_config *in,
     return 0;
 }
 
+/* The allocator's count of free bytes, timed: its cost comes from the budget.
+ */
+static heapmin_int64 count(const struct heapmin__backend *b,
+                           heapmin_int64 *cost)
+{
+    heapmin_int64 start = heapmin__now_ns(), n = b->free_bytes();
+
+    *cost += heapmin__now_ns() - start;
+    return n;
+}
+
 static void run(void)
 {
     const struct heapmin__backend *b = heapmin__backend();
     struct heapmin__policy policy;
-    struct heapmin__observation o = {0, 0, 0, 0, 0, 0};
-    heapmin_int64 wait_ns = 0;
+    struct heapmin__observation o = {0, 0, -1, 0, 0, 0};
+    heapmin_int64 wait_ns = 0, cost = 0, start_free;
 
     on_trimmer = 1;
+    start_free = b->free_bytes != NULL ? count(b, &cost) : -1;
     heapmin__auto_lock();
-    heapmin__policy_init(&policy, &state.config, heapmin_resident_bytes());
+    heapmin__policy_init(&policy, &state.config, heapmin_resident_bytes(),
+                         start_free);
     heapmin__auto_unlock();
     for (;;) {
         struct heapmin__decision d;
         struct heapmin_report r;
+        heapmin_int64 free_after = -1;
         unsigned woke = heapmin__waiter_wait(wait_ns);
 
         o.requested |= (woke & HEAPMIN__WAKE_REQUEST) != 0;
@@ -84,39 +98,45 @@ static void run(void)
             return;
         }
         o.suspended = state.suspended > 0;
-        state.stats.checks++;
         heapmin__auto_unlock();
 
+        cost = 0;
         o.now = heapmin__now_ns();
         o.resident = heapmin_resident_bytes();
-        o.releasable = b->releasable != NULL ? b->releasable() : -1;
+        o.free = b->free_bytes != NULL && heapmin__policy_open(&policy, o.now)
+                     ? count(b, &cost)
+                     : -1;
         d = heapmin__policy_check(&policy, &o);
         wait_ns = d.wait_ns;
-        if (!d.trim) {
-            if (d.deferred) {
-                heapmin__auto_lock();
-                state.stats.deferred++;
-                heapmin__auto_unlock();
-            }
-            continue;
+        if (d.trim) {
+            /* Trimmed outside the lock: a trim may take a second. */
+            memset(&r, 0, sizeof r);
+            r.size = sizeof r;
+            heapmin_trim(&r);
+            cost += r.elapsed_ns;
+            if (b->free_bytes != NULL)
+                free_after = count(b, &cost);
+            heapmin__policy_trimmed(&policy, d.trim, heapmin__now_ns(), cost,
+                                    r.released, r.resident_after, free_after);
+            o.requested = 0;
+            o.pressure = 0;
+        } else if (cost > 0) {
+            heapmin__policy_spent(&policy, heapmin__now_ns(), cost);
         }
-        /* Trimmed outside the lock: a trim may take a second. */
-        memset(&r, 0, sizeof r);
-        r.size = sizeof r;
-        heapmin_trim(&r);
-        heapmin__policy_trimmed(&policy, d.trim, heapmin__now_ns(),
-                                r.elapsed_ns, r.released, r.resident_after);
-        o.requested = 0;
-        o.pressure = 0;
         heapmin__auto_lock();
-        state.stats.trims++;
-        state.stats.released += r.released > 0 ? r.released : 0;
-        state.stats.trim_ns += r.elapsed_ns;
-        state.stats.last_reason = d.trim;
-        state.stats.last_released = r.released;
-        state.stats.last_elapsed_ns = r.elapsed_ns;
+        state.stats.checks++;
+        state.stats.deferred += d.deferred;
+        state.stats.count_ns += cost - (d.trim ? r.elapsed_ns : 0);
+        if (d.trim) {
+            state.stats.trims++;
+            state.stats.released += r.released > 0 ? r.released : 0;
+            state.stats.trim_ns += r.elapsed_ns;
+            state.stats.last_reason = d.trim;
+            state.stats.last_released = r.released;
+            state.stats.last_elapsed_ns = r.elapsed_ns;
+        }
         heapmin__auto_unlock();
-        if (state.config.on_trim != NULL)
+        if (d.trim && state.config.on_trim != NULL)
             state.config.on_trim(&r, state.config.arg);
     }
 }

@@ -8,7 +8,7 @@
 
 void heapmin__policy_init(struct heapmin__policy *p,
                           const struct heapmin_auto_config *config,
-                          heapmin_int64 resident)
+                          heapmin_int64 resident, heapmin_int64 free)
 {
     p->interval_ns = (heapmin_int64)config->interval_ms * HEAPMIN__MS;
     p->active_ns = p->interval_ns < ACTIVE_NS ? p->interval_ns : ACTIVE_NS;
@@ -16,17 +16,23 @@ void heapmin__policy_init(struct heapmin__policy *p,
     p->budget = config->cpu_budget;
     p->baseline = resident;
     p->last_resident = resident;
+    p->free_ref = free;
     p->not_before = 0;
     p->backoff = 1;
 }
 
-/* What a trim would release, as far as a cheap check can tell. */
+int heapmin__policy_open(const struct heapmin__policy *p, heapmin_int64 now)
+{
+    return now >= p->not_before;
+}
+
+/* What a trim would release, as far as this check can tell. */
 static heapmin_int64 expected_gain(const struct heapmin__policy *p,
                                    const struct heapmin__observation *o,
                                    int growing)
 {
-    if (o->releasable >= 0)
-        return o->releasable;
+    if (o->free >= 0)
+        return o->free - (p->free_ref >= 0 ? p->free_ref : 0);
     if (o->resident < 0 || p->baseline < 0 || growing)
         return 0;
     return o->resident - p->baseline;
@@ -55,7 +61,7 @@ heapmin__policy_check(struct heapmin__policy *p,
         wanted = HEAPMIN_AUTO_GROWTH;
     if (!wanted)
         return d;
-    if (o->now >= p->not_before) {
+    if (heapmin__policy_open(p, o->now)) {
         d.trim = wanted;
         return d;
     }
@@ -65,16 +71,27 @@ heapmin__policy_check(struct heapmin__policy *p,
     return d;
 }
 
+void heapmin__policy_spent(struct heapmin__policy *p, heapmin_int64 end,
+                           heapmin_int64 cost)
+{
+    heapmin_int64 next = end + (heapmin_int64)((double)cost / p->budget);
+
+    if (next > p->not_before)
+        p->not_before = next;
+}
+
 void heapmin__policy_trimmed(struct heapmin__policy *p, int reason,
-                             heapmin_int64 end, heapmin_int64 elapsed,
+                             heapmin_int64 end, heapmin_int64 cost,
                              heapmin_int64 released,
-                             heapmin_int64 resident_after)
+                             heapmin_int64 resident_after,
+                             heapmin_int64 free_after)
 {
     heapmin_int64 expected = p->min_release * p->backoff;
 
-    p->not_before = end + (heapmin_int64)((double)elapsed / p->budget);
+    heapmin__policy_spent(p, end, cost);
     p->baseline = resident_after;
     p->last_resident = resident_after;
+    p->free_ref = free_after;
     if (reason != HEAPMIN_AUTO_GROWTH || released < 0)
         return;
     if (released < expected / 2) {

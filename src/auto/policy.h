@@ -3,21 +3,28 @@
  * and no clock, so that tests drive them with a fake clock (tests/policy.c)
  * and the thread that sleeps and wakes (auto.c) stays dumb.
  *
- * The rules, in the order they are applied at each check:
+ * One budget paces everything expensive: after a check has spent c ns on
+ * the allocator's count and its trim, nothing expensive runs for
+ * c / cpu_budget. A check at or after that time is "open": it may read the
+ * count and trim. The rules, in the order applied at each check:
  *  1. Suspended: no trim. Requests and pressure stay pending.
  *  2. A pending request or memory pressure wants a trim.
  *  3. Otherwise a trim is wanted when it is expected to release at least
- *     min_release x backoff bytes: the allocator's own count of free
- *     resident bytes where it has a cheap one (jemalloc, tcmalloc), else the
- *     growth of resident size since the last trim, once it has stopped
- *     growing (trimming memory the program is still filling is pure loss).
- *  4. The CPU budget gates every wanted trim: after a trim that took t, the
- *     next may not start for t / cpu_budget. A wanted trim that must wait
- *     is deferred, and the next check comes when the budget allows.
+ *     min_release x backoff bytes:
+ *     - from the allocator's own count of free bytes, read at open checks:
+ *       what it counts now minus what it counted just after the last trim
+ *       (jemalloc's dirty pages and tcmalloc's free spans fall to 0 when
+ *       trimmed; glibc's free chunks stay counted, released or not, so only
+ *       what was freed since counts);
+ *     - without a count at this check, from the growth of resident size
+ *       since the last trim, once it has stopped growing (trimming memory
+ *       the program is still filling is pure loss).
+ *  4. A wanted trim waits for an open check: it is "deferred" until then.
  *  5. A growth trim that released less than half of what was expected
  *     doubles backoff (up to 64); one that released enough resets it.
- * Checks come every interval while resident size is still, and every
- * 100 ms (at most the interval) while it moves.
+ * Checks come every interval while resident size is still, every 100 ms
+ * (at most the interval) while it moves, and at the open time when a trim
+ * waits for it.
  */
 #ifndef HEAPMIN_AUTO_POLICY_H
 #define HEAPMIN_AUTO_POLICY_H
@@ -35,7 +42,8 @@ struct heapmin__policy {
     /* What it remembers. */
     heapmin_int64 baseline;      /* resident after the last trim, or -1 */
     heapmin_int64 last_resident; /* at the previous check, or -1 */
-    heapmin_int64 not_before;    /* no trim starts earlier (the budget) */
+    heapmin_int64 free_ref;      /* the count after the last trim, or -1 */
+    heapmin_int64 not_before;    /* the next open check */
     int backoff;                 /* min_release multiplier, 1..64 */
 };
 
@@ -43,9 +51,9 @@ struct heapmin__policy {
 struct heapmin__observation {
     heapmin_int64 now;
     heapmin_int64 resident;
-    heapmin_int64 releasable; /* the allocator's own count, or -1 */
-    int requested;            /* heapmin_auto_request() is pending */
-    int pressure;             /* memory pressure is pending */
+    heapmin_int64 free; /* the allocator's count, read if open; else -1 */
+    int requested;      /* heapmin_auto_request() is pending */
+    int pressure;       /* memory pressure is pending */
     int suspended;
 };
 
@@ -57,11 +65,15 @@ struct heapmin__decision {
 
 /*
  * Fills p from a validated configuration (every field set: the caller has
- * applied the defaults) and the resident size at the start.
+ * applied the defaults), the resident size and the allocator's count
+ * (-1: none) at the start.
  */
 void heapmin__policy_init(struct heapmin__policy *p,
                           const struct heapmin_auto_config *config,
-                          heapmin_int64 resident);
+                          heapmin_int64 resident, heapmin_int64 free);
+
+/* Whether a check at now is open: may read the count and trim. */
+int heapmin__policy_open(const struct heapmin__policy *p, heapmin_int64 now);
 
 /* One check: what to do now, and when to look again. */
 struct heapmin__decision
@@ -69,12 +81,21 @@ heapmin__policy_check(struct heapmin__policy *p,
                       const struct heapmin__observation *o);
 
 /*
- * After a trim for reason that ended at end and took elapsed ns, leaving
- * resident_after bytes and having released released bytes (-1: unknown).
+ * What an open check spent (cost ns, ending at end) without trimming: the
+ * next open check waits for it.
+ */
+void heapmin__policy_spent(struct heapmin__policy *p, heapmin_int64 end,
+                           heapmin_int64 cost);
+
+/*
+ * After a trim for reason that ended at end: cost is what the check spent
+ * (count and trim), released what the trim released (-1: unknown), and
+ * resident_after and free_after what it left (-1: unknown).
  */
 void heapmin__policy_trimmed(struct heapmin__policy *p, int reason,
-                             heapmin_int64 end, heapmin_int64 elapsed,
+                             heapmin_int64 end, heapmin_int64 cost,
                              heapmin_int64 released,
-                             heapmin_int64 resident_after);
+                             heapmin_int64 resident_after,
+                             heapmin_int64 free_after);
 
 #endif

@@ -47,9 +47,9 @@ static int trim_linked(void)
     return HEAPMIN_MECHANISM.trim(self.entry);
 }
 
-static heapmin_int64 releasable_linked(void)
+static heapmin_int64 free_bytes_linked(void)
 {
-    return HEAPMIN_MECHANISM.releasable(self.account);
+    return HEAPMIN_MECHANISM.free_bytes(self.account);
 }
 
 static void check(void)
@@ -79,7 +79,7 @@ static void check(void)
         if (m->account != NULL) {
             self.account = heapmin__live_symbol(&live, m->account);
             if (heapmin__live_contains(&live, self.account))
-                self.backend.releasable = releasable_linked;
+                self.backend.free_bytes = free_bytes_linked;
         }
     } else {
         self.backend.unable = ENOTSUP;

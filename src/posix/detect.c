@@ -48,12 +48,12 @@ static int trim_chosen(void)
     return chosen.mechanism->trim(chosen.entry);
 }
 
-static heapmin_int64 releasable_chosen(void)
+static heapmin_int64 free_bytes_chosen(void)
 {
-    return chosen.mechanism->releasable(chosen.account);
+    return chosen.mechanism->free_bytes(chosen.account);
 }
 
-/* The allocator's cheap count of free bytes, if it has one in its object. */
+/* The allocator's count of free bytes, if it has one in its object. */
 static void find_account(const struct heapmin__live *live)
 {
     const struct heapmin__mechanism *m = chosen.mechanism;
@@ -62,7 +62,7 @@ static void find_account(const struct heapmin__live *live)
         return;
     chosen.account = heapmin__live_symbol(live, m->account);
     if (heapmin__live_contains(live, chosen.account))
-        chosen.backend.releasable = releasable_chosen;
+        chosen.backend.free_bytes = free_bytes_chosen;
 }
 
 static void detect(void)

@@ -31,12 +31,12 @@ struct heapmin__mechanism {
     /* Calls the entry point; returns 0 or an errno value. */
     int (*trim)(void *entry);
     /*
-     * Where the allocator has a cheap count of its free resident bytes:
-     * the symbol (looked up in its object like the entry point) and how to
+     * Where the allocator counts its free bytes (the backend's free_bytes):
+     * the symbol, looked up in its object like the entry point, and how to
      * read it; NULL for both elsewhere.
      */
     const char *account;
-    heapmin_int64 (*releasable)(void *account);
+    heapmin_int64 (*free_bytes)(void *account);
 };
 
 extern const struct heapmin__mechanism heapmin__jemalloc;

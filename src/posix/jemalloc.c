@@ -47,7 +47,7 @@ static int trim(void *entry)
  * gives back. The statistics are a snapshot refreshed by "epoch", which
  * only sums per-arena counters.
  */
-static heapmin_int64 releasable(void *entry)
+static heapmin_int64 free_bytes(void *entry)
 {
     mallctl_fn mallctl;
     unsigned long long epoch = 1;
@@ -69,5 +69,5 @@ const struct heapmin__mechanism heapmin__jemalloc = {
     .entry = "mallctl",
     .trim = trim,
     .account = "mallctl",
-    .releasable = releasable,
+    .free_bytes = free_bytes,
 };

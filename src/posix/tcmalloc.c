@@ -18,7 +18,7 @@ static int trim(void *entry)
 }
 
 /* Free spans of the page heap that are still mapped: what a release frees. */
-static heapmin_int64 releasable(void *account)
+static heapmin_int64 free_bytes(void *account)
 {
     int (*get)(const char *, size_t *);
     size_t bytes = 0;
@@ -35,5 +35,5 @@ const struct heapmin__mechanism heapmin__tcmalloc = {
     .entry = "MallocExtension_ReleaseFreeMemory",
     .trim = trim,
     .account = "MallocExtension_GetNumericProperty",
-    .releasable = releasable,
+    .free_bytes = free_bytes,
 };
