@@ -129,13 +129,53 @@ static const struct workload *find_workload(const char *name)
     return NULL;
 }
 
+/*
+ * The "stall" mode: heapmin() runs on another thread while this one, which
+ * filled the heap (glibc: its arena), times small malloc/free pairs, as a
+ * request thread would. The answer is the worst pair, in ms.
+ */
+static volatile int trim_done;
+
+static void *trim_thread(void *arg)
+{
+    *(int *)arg = heapmin();
+    trim_done = 1;
+    return NULL;
+}
+
+static double worst_pair_during_trim(int *rc)
+{
+    unsigned long long x = 88172645463325252ull;
+    double worst = 0;
+    pthread_t t;
+
+    trim_done = 0;
+    pthread_create(&t, NULL, trim_thread, rc);
+    while (!trim_done) {
+        double start = now_ms(), ms;
+        char *p;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        p = malloc(16 + x % 4097);
+        if (p != NULL)
+            p[0] = 1;
+        free(p);
+        ms = now_ms() - start;
+        if (ms > worst)
+            worst = ms;
+    }
+    pthread_join(t, NULL);
+    return worst;
+}
+
 static int child(const char *workload, const char *mode, double mib)
 {
     const struct workload *w = find_workload(workload);
     struct filler fl[4];
     pthread_t t[4];
     long long base, freed, after, limit;
-    double start, ms;
+    double start, ms, stall = -1;
     int i, rc = 0;
 
     if (w == NULL)
@@ -163,13 +203,16 @@ static int child(const char *workload, const char *mode, double mib)
     start = now_ms();
     if (strcmp(mode, "heapmin") == 0)
         rc = heapmin();
+    else if (strcmp(mode, "stall") == 0)
+        stall = worst_pair_during_trim(&rc);
     else if (strcmp(mode, "direct") == 0)
         rc = direct_trim();
 #if defined(__GLIBC__)
     else if (strcmp(mode, "malloc_trim") == 0)
         (void)malloc_trim(0);
 #endif
-    ms = now_ms() - start;
+    /* The stall mode reports the other thread's worst pair instead. */
+    ms = stall >= 0 ? stall : now_ms() - start;
     after = frag_resident();
 
     /* Threads fill separate arenas, so their pages do not overlap. */
@@ -540,6 +583,33 @@ int main(int argc, char **argv)
             fprintf(out, "%s,%s,%s,%.0f,%.0f,%.0f,%.3f\n", name, live_names[0],
                     modes[i], r[i].limit_kib, r[i].freed_kib, r[i].after_kib,
                     r[i].ms);
+    }
+    /*
+     * What a synchronous heapmin() costs the program's other threads: glibc
+     * holds an arena's lock for the whole trim of that arena.
+     */
+    printf("\nworst malloc/free pair in another thread during heapmin() "
+           "(small-10, %g MiB,\nthe thread that filled the heap; median of "
+           "%d runs):\n%-10s %10s\n",
+           quick ? quick_mib : mib, runs, "allocator", "stall ms");
+    for (a = 0; a < ALLOCATORS; a++) {
+        double stall[MAX_RUNS];
+        int n = 0;
+        if (!have[a])
+            continue;
+        for (i = 0; i < runs; i++) {
+            struct sample s;
+            if (measure(&allocators[a], "small-10", "stall",
+                        quick ? quick_mib : mib, &s) == 0)
+                stall[n++] = s.ms;
+        }
+        if (n == 0)
+            continue;
+        printf("%-10s %10.2f\n", allocator_name(&allocators[a]),
+               median(stall, n));
+        if (out != NULL)
+            fprintf(out, "stall-10,%s,stall,0,0,0,%.3f\n",
+                    allocator_name(&allocators[a]), median(stall, n));
     }
     if (out != NULL) {
         char svg[4096];
