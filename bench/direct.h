@@ -19,8 +19,8 @@ const char *direct_allocator(void);
  * Calls that allocator's own call: malloc_trim(0), a jemalloc purge of
  * every arena (after flushing this thread's cache),
  * MallocExtension_ReleaseFreeMemory(), mi_collect(true), scudo's
- * mallopt(M_PURGE_ALL or M_PURGE) or tbbmalloc's CLEAN_ALL_BUFFERS. Returns 0, or -1
- * if the allocator has no such call.
+ * mallopt(M_PURGE_ALL or M_PURGE) or tbbmalloc's CLEAN_ALL_BUFFERS. Returns 0,
+ * or -1 if the allocator has no such call.
  */
 int direct_trim(void);
 

@@ -52,7 +52,7 @@ static uintptr_t page_size(void)
 #endif
 }
 
-static unsigned long long next_random(unsigned long long *state)
+unsigned long long frag_random(unsigned long long *state)
 {
     /* xorshift64*: reproducible across C libraries, unlike rand(). */
     unsigned long long x = *state;
@@ -76,7 +76,7 @@ int frag_fill(struct frag *f, size_t total, size_t min, size_t max,
     if (f->blocks == NULL)
         return -1;
     while (used < total && f->count < f->cap) {
-        size_t n = min + (size_t)(next_random(&rng) % (max - min + 1));
+        size_t n = min + (size_t)(frag_random(&rng) % (max - min + 1));
         char *p = malloc(n);
         if (p == NULL)
             return -1;
@@ -97,7 +97,7 @@ void frag_evict(struct frag *f, double keep, unsigned long long seed)
     size_t i, kept = 0;
 
     for (i = 0; i < f->live; i++) {
-        double r = (double)(next_random(&rng) >> 11) / 9007199254740992.0;
+        double r = (double)(frag_random(&rng) >> 11) / 9007199254740992.0;
         if (r < keep) {
             f->blocks[kept++] = f->blocks[i];
         } else {

@@ -44,6 +44,12 @@ void frag_evict(struct frag *f, double keep, unsigned long long seed);
 /* Frees the kept blocks and unmaps the bookkeeping. */
 void frag_release(struct frag *f);
 
+/*
+ * The next number from a xorshift64* generator (state must start nonzero):
+ * the same sequence with every C library, unlike rand().
+ */
+unsigned long long frag_random(unsigned long long *state);
+
 /* Resident bytes of this process, or -1 where this system cannot tell. */
 long long frag_resident(void);
 

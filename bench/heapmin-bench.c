@@ -153,11 +153,8 @@ static double worst_pair_during_trim(int *rc)
     pthread_create(&t, NULL, trim_thread, rc);
     while (!trim_done) {
         double start = now_ms(), ms;
-        char *p;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        p = malloc(16 + x % 4097);
+        char *p = malloc(16 + frag_random(&x) % 4097);
+
         if (p != NULL)
             p[0] = 1;
         free(p);

@@ -156,11 +156,8 @@ static void *worker(void *arg)
         double t;
         char *p;
 
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
         t = now_s();
-        p = malloc(16 + x % 4097);
+        p = malloc(16 + frag_random(&x) % 4097);
         if (p != NULL)
             p[0] = 1;
         free(p);
@@ -246,11 +243,8 @@ static int steady(double scale, double tscale, double end)
         sleep_until(t);
         /* A tenth of the blocks, at random, freed and allocated again. */
         for (i = 0; i < n; i++) {
-            struct frag_block *b;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            b = &f.blocks[x % f.live];
+            struct frag_block *b = &f.blocks[frag_random(&x) % f.live];
+
             free(b->p);
             b->p = malloc(b->n);
             if (b->p == NULL)
