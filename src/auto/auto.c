@@ -31,8 +31,7 @@ static struct {
 
 /* Read by heapmin_auto_request() in signal handlers, without the lock. */
 static volatile int accepting;
-/* Set on the trimmer thread: heapmin_auto_stop() there would wait for itself.
- */
+/* Set on the trimmer thread, where heapmin_auto_stop() would wait forever. */
 static HEAPMIN__THREAD_LOCAL int on_trimmer;
 
 static int validate(const struct heapmin_auto_config *in,
@@ -60,8 +59,7 @@ static int validate(const struct heapmin_auto_config *in,
     return 0;
 }
 
-/* The allocator's count of free bytes, timed: its cost comes from the budget.
- */
+/* The allocator's count of free bytes, timed: the budget pays for it. */
 static heapmin_int64 count(const struct heapmin__backend *b,
                            heapmin_int64 *cost)
 {
@@ -83,7 +81,10 @@ static void run(void)
     heapmin__auto_lock();
     heapmin__policy_init(&policy, &state.config, heapmin_resident_bytes(),
                          start_free);
+    state.stats.count_ns += cost;
     heapmin__auto_unlock();
+    if (cost > 0)
+        heapmin__policy_spent(&policy, heapmin__now_ns(), cost);
     for (;;) {
         struct heapmin__decision d;
         struct heapmin_report r;
