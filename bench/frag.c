@@ -52,6 +52,8 @@ static uintptr_t page_size(void)
 #endif
 }
 
+void *volatile frag_sink;
+
 unsigned long long frag_random(unsigned long long *state)
 {
     /* xorshift64*: reproducible across C libraries, unlike rand(). */

@@ -50,6 +50,13 @@ void frag_release(struct frag *f);
  */
 unsigned long long frag_random(unsigned long long *state);
 
+/*
+ * Where timed malloc/free pairs store their pointer: a pair whose memory
+ * never escapes may be removed by the compiler altogether (GCC does, at
+ * -O2), and then nothing is timed.
+ */
+extern void *volatile frag_sink;
+
 /* Resident bytes of this process, or -1 where this system cannot tell. */
 long long frag_resident(void);
 

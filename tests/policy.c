@@ -110,37 +110,46 @@ int main(void)
     }
     /*
      * A count that a trim brings to 0 (jemalloc, tcmalloc), cheap: it
-     * decides; a trim that releases less than half of what was expected
-     * doubles the bar (8, 16, 32 MiB), one that releases enough resets it.
+     * decides once it has settled (moved by less than 8 MiB since the last
+     * reading; a check comes 100 ms after one that moved). A trim that
+     * releases less than half of what was expected doubles the bar (8, 16,
+     * 32 MiB), one that releases enough resets it.
      */
     {
         static const struct row rows[] = {
             {0, 100, 7, 0, 0, 0, 0, 0, 0, 1000, 0, 0, 0},
             {1000, 100, 9, 0, 0, 0, 0, G, 0, 1000, 1, 99, 0},
-            {2000, 99, 12, 0, 0, 0, 0, 0, 0, 1000, 0, 0, 0},
+            {2000, 99, 12, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0},  /* moved 12 */
+            {2100, 99, 12, 0, 0, 0, 0, 0, 0, 1000, 0, 0, 0}, /* 12 < 16 */
             {3000, 99, 16, 0, 0, 0, 0, G, 0, 1000, 1, 98, 0},
-            {4000, 98, 31, 0, 0, 0, 0, 0, 0, 1000, 0, 0, 0},
-            {5000, 98, 32, 0, 0, 0, 0, G, 0, 1000, 1, 66, 0},
-            {6000, 66, 8, 0, 0, 0, 0, G, 0, 1000, 1, 58, 0},
+            {4000, 98, 31, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0},
+            {4100, 98, 31, 0, 0, 0, 0, 0, 0, 1000, 0, 0, 0},  /* 31 < 32 */
+            {5000, 98, 32, 0, 0, 0, 0, G, 0, 1000, 1, 66, 0}, /* reset */
+            {6000, 66, 8, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0},    /* moved 8 */
+            {6100, 66, 8, 0, 0, 0, 0, G, 0, 1000, 1, 58, 0},
         };
-        run("count to zero, and back-off", &c, 100, 0, ROWS(rows));
+        run("count to zero: settle, back-off", &c, 100, 0, ROWS(rows));
     }
     /*
      * glibc's count (free chunks stay counted after a trim), 4 ms a read:
-     * it is read only at open checks, each read closing the next 800 ms;
-     * between them resident growth decides. After the trim, memory freed
+     * read only at open checks, each read closing the next 800 ms; between
+     * them resident growth decides when to come back. Frees still under way
+     * at a reading wait for the next one; after the trim, memory freed
      * later shows as count above what the trim left, and is trimmed too.
      */
     {
         static const struct row rows[] = {
             {0, 100, 10, 4, 0, 0, 0, 0, 0, 1000, 0, 0, NONE},
-            {500, 100, 10, 4, 0, 0, 0, 0, 0, 1000, 0, 0, NONE}, /* closed */
-            {1000, 400, 10, 4, 0, 0, 0, 0, 0, 100, 0, 0, NONE}, /* growing */
-            {1100, 400, 10, 4, 0, 0, 0, 0, 1, 704, 0, 0, NONE}, /* to 1804 */
-            {1804, 400, 310, 4, 0, 0, 0, G, 0, 1000, 200, 60, 310},
+            {500, 100, 10, 4, 0, 0, 0, 0, 0, 1000, 0, 0, NONE},  /* closed */
+            {1000, 400, 10, 4, 0, 0, 0, 0, 0, 100, 0, 0, NONE},  /* growing */
+            {1100, 400, 10, 4, 0, 0, 0, 0, 1, 704, 0, 0, NONE},  /* to 1804 */
+            {1804, 400, 310, 4, 0, 0, 0, 0, 0, 100, 0, 0, NONE}, /* moving */
+            {1904, 400, 310, 4, 0, 0, 0, 0, 1, 704, 0, 0, NONE}, /* to 2608 */
+            {2608, 400, 310, 4, 0, 0, 0, G, 0, 1000, 200, 60, 310},
             {3000, 60, 320, 4, 0, 0, 0, 0, 0, 1000, 0, 0, NONE}, /* closed */
-            {42808, 60, 330, 4, 0, 0, 0, G, 0, 1000, 10, 50, 330},
-            {44000, 50, 400, 4, 0, 0, 0, 0, 0, 1000, 0, 0, NONE}, /* closed */
+            {43612, 60, 330, 4, 0, 0, 0, 0, 0, 100, 0, 0, NONE}, /* moved 20 */
+            {44416, 60, 330, 4, 0, 0, 0, G, 0, 1000, 10, 50, 330},
+            {45000, 50, 400, 4, 0, 0, 0, 0, 0, 1000, 0, 0, NONE}, /* closed */
         };
         run("glibc's count, paid from the budget", &c, 100, 10, ROWS(rows));
     }

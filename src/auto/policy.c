@@ -17,6 +17,7 @@ void heapmin__policy_init(struct heapmin__policy *p,
     p->baseline = resident;
     p->last_resident = resident;
     p->free_ref = free;
+    p->last_free = free;
     p->not_before = 0;
     p->backoff = 1;
 }
@@ -26,13 +27,16 @@ int heapmin__policy_open(const struct heapmin__policy *p, heapmin_int64 now)
     return now >= p->not_before;
 }
 
-/* What a trim would release, as far as this check can tell. */
+/*
+ * What a trim would release, as far as this check can tell; 0 while the
+ * count or resident size still moves.
+ */
 static heapmin_int64 expected_gain(const struct heapmin__policy *p,
                                    const struct heapmin__observation *o,
-                                   int growing)
+                                   int growing, int settled)
 {
     if (o->free >= 0)
-        return o->free - (p->free_ref >= 0 ? p->free_ref : 0);
+        return settled ? o->free - (p->free_ref >= 0 ? p->free_ref : 0) : 0;
     if (o->resident < 0 || p->baseline < 0 || growing)
         return 0;
     return o->resident - p->baseline;
@@ -43,13 +47,20 @@ heapmin__policy_check(struct heapmin__policy *p,
                       const struct heapmin__observation *o)
 {
     struct heapmin__decision d = {0, 0, 0};
-    heapmin_int64 delta = 0;
-    int wanted = 0;
+    heapmin_int64 delta = 0, moved = 0;
+    int wanted = 0, settled = 1;
 
     if (o->resident >= 0 && p->last_resident >= 0)
         delta = o->resident - p->last_resident;
     p->last_resident = o->resident;
-    d.wait_ns = delta > STILL || delta < -STILL ? p->active_ns : p->interval_ns;
+    if (o->free >= 0) {
+        moved = p->last_free >= 0 ? o->free - p->last_free : 0;
+        settled = moved < p->min_release && moved > -p->min_release;
+        p->last_free = o->free;
+    }
+    /* Look again soon while memory moves, to see it settle. */
+    d.wait_ns = delta > STILL || delta < -STILL || !settled ? p->active_ns
+                                                            : p->interval_ns;
 
     if (o->suspended)
         return d;
@@ -57,7 +68,8 @@ heapmin__policy_check(struct heapmin__policy *p,
         wanted = HEAPMIN_AUTO_REQUEST;
     else if (o->pressure)
         wanted = HEAPMIN_AUTO_PRESSURE;
-    else if (expected_gain(p, o, delta > STILL) >= p->min_release * p->backoff)
+    else if (expected_gain(p, o, delta > STILL, settled) >=
+             p->min_release * p->backoff)
         wanted = HEAPMIN_AUTO_GROWTH;
     if (!wanted)
         return d;
@@ -92,6 +104,8 @@ void heapmin__policy_trimmed(struct heapmin__policy *p, int reason,
     p->baseline = resident_after;
     p->last_resident = resident_after;
     p->free_ref = free_after;
+    if (free_after >= 0)
+        p->last_free = free_after;
     if (reason != HEAPMIN_AUTO_GROWTH || released < 0)
         return;
     if (released < expected / 2) {

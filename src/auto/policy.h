@@ -15,7 +15,10 @@
  *       what it counts now minus what it counted just after the last trim
  *       (jemalloc's dirty pages and tcmalloc's free spans fall to 0 when
  *       trimmed; glibc's free chunks stay counted, released or not, so only
- *       what was freed since counts);
+ *       what was freed since counts), once the count has settled: it moved
+ *       by less than min_release since the previous reading. A program
+ *       still freeing would leave the rest of its frees to a trim the
+ *       budget holds off for long (trimming glibc is expensive);
  *     - without a count at this check, from the growth of resident size
  *       since the last trim, once it has stopped growing (trimming memory
  *       the program is still filling is pure loss).
@@ -43,6 +46,7 @@ struct heapmin__policy {
     heapmin_int64 baseline;      /* resident after the last trim, or -1 */
     heapmin_int64 last_resident; /* at the previous check, or -1 */
     heapmin_int64 free_ref;      /* the count after the last trim, or -1 */
+    heapmin_int64 last_free;     /* the previous count, or -1 */
     heapmin_int64 not_before;    /* the next open check */
     int backoff;                 /* min_release multiplier, 1..64 */
 };
