@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 WORKLOADS = ["spike", "waves", "steady"]
 POLICIES = ["none", "fixed-1s", "trim-threshold", "jemalloc-bg",
-            "heapmin-auto"]
+            "heapmin-auto", "heapmin-5%"]
 
 
 def main():

@@ -104,7 +104,8 @@ static void run(void)
         cost = 0;
         o.now = heapmin__now_ns();
         o.resident = heapmin_resident_bytes();
-        o.free = b->free_bytes != NULL && heapmin__policy_open(&policy, o.now)
+        o.free = b->free_bytes != NULL &&
+                         heapmin__policy_count_now(&policy, o.now, o.resident)
                      ? count(b, &cost)
                      : -1;
         d = heapmin__policy_check(&policy, &o);

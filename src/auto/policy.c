@@ -27,6 +27,15 @@ int heapmin__policy_open(const struct heapmin__policy *p, heapmin_int64 now)
     return now >= p->not_before;
 }
 
+int heapmin__policy_count_now(const struct heapmin__policy *p,
+                              heapmin_int64 now, heapmin_int64 resident)
+{
+    int growing = resident >= 0 && p->last_resident >= 0 &&
+                  resident - p->last_resident > STILL;
+
+    return heapmin__policy_open(p, now) && !growing;
+}
+
 /*
  * What a trim would release, as far as this check can tell; 0 while the
  * count or resident size still moves.

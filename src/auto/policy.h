@@ -5,8 +5,10 @@
  *
  * One budget paces everything expensive: after a check has spent c ns on
  * the allocator's count and its trim, nothing expensive runs for
- * c / cpu_budget. A check at or after that time is "open": it may read the
- * count and trim. The rules, in the order applied at each check:
+ * c / cpu_budget. A check at or after that time is "open": it may trim, and
+ * read the count unless resident size is growing (a program that fills its
+ * heap has nothing to trim; a count bought then would close the window just
+ * before its frees). The rules, in the order applied at each check:
  *  1. Suspended: no trim. Requests and pressure stay pending.
  *  2. A pending request or memory pressure wants a trim.
  *  3. Otherwise a trim is wanted when it is expected to release at least
@@ -76,8 +78,12 @@ void heapmin__policy_init(struct heapmin__policy *p,
                           const struct heapmin_auto_config *config,
                           heapmin_int64 resident, heapmin_int64 free);
 
-/* Whether a check at now is open: may read the count and trim. */
+/* Whether a check at now is open: may trim. */
 int heapmin__policy_open(const struct heapmin__policy *p, heapmin_int64 now);
+
+/* Whether a check at now that saw resident bytes should read the count. */
+int heapmin__policy_count_now(const struct heapmin__policy *p,
+                              heapmin_int64 now, heapmin_int64 resident);
 
 /* One check: what to do now, and when to look again. */
 struct heapmin__decision
