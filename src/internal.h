@@ -51,4 +51,10 @@ const struct heapmin__backend *heapmin__backend(void);
 /* A monotonic clock in nanoseconds, for timing a trim. */
 heapmin_int64 heapmin__now_ns(void);
 
+/*
+ * CPU time in nanoseconds used by the whole process, or by the calling
+ * thread alone: -1 where the system cannot tell.
+ */
+heapmin_int64 heapmin__cpu_ns(int this_thread);
+
 #endif /* HEAPMIN_INTERNAL_H */

@@ -69,12 +69,34 @@ static heapmin_int64 count(const struct heapmin__backend *b,
     return n;
 }
 
+/*
+ * Whether the program's threads (all but this one) used over half a CPU
+ * since the last call: a program in a loop of frees is busy. Unknown counts
+ * as busy.
+ */
+struct cpu_mark {
+    heapmin_int64 at, used;
+};
+
+static int busy(struct cpu_mark *m, heapmin_int64 now)
+{
+    heapmin_int64 all = heapmin__cpu_ns(0), mine = heapmin__cpu_ns(1);
+    heapmin_int64 used = all >= 0 && mine >= 0 ? all - mine : -1;
+    int was_busy =
+        used < 0 || m->used < 0 || (used - m->used) * 2 > now - m->at;
+
+    m->at = now;
+    m->used = used;
+    return was_busy;
+}
+
 static void run(void)
 {
     const struct heapmin__backend *b = heapmin__backend();
     struct heapmin__policy policy;
-    struct heapmin__observation o = {0, 0, -1, 0, 0, 0};
+    struct heapmin__observation o = {0, 0, -1, 1, 0, 0, 0};
     heapmin_int64 wait_ns = 0, cost = 0, start_free;
+    struct cpu_mark cpu = {0, -1};
 
     on_trimmer = 1;
     start_free = b->free_bytes != NULL ? count(b, &cost) : -1;
@@ -103,6 +125,7 @@ static void run(void)
 
         cost = 0;
         o.now = heapmin__now_ns();
+        o.busy = busy(&cpu, o.now);
         o.resident = heapmin_resident_bytes();
         o.free = b->free_bytes != NULL &&
                          heapmin__policy_count_now(&policy, o.now, o.resident)

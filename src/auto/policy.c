@@ -64,7 +64,8 @@ heapmin__policy_check(struct heapmin__policy *p,
     p->last_resident = o->resident;
     if (o->free >= 0) {
         moved = p->last_free >= 0 ? o->free - p->last_free : 0;
-        settled = moved < p->min_release && moved > -p->min_release;
+        settled =
+            !o->busy || (moved < p->min_release && moved > -p->min_release);
         p->last_free = o->free;
     }
     /* Look again soon while memory moves, to see it settle. */

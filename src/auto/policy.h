@@ -18,9 +18,11 @@
  *       (jemalloc's dirty pages and tcmalloc's free spans fall to 0 when
  *       trimmed; glibc's free chunks stay counted, released or not, so only
  *       what was freed since counts), once the count has settled: it moved
- *       by less than min_release since the previous reading. A program
- *       still freeing would leave the rest of its frees to a trim the
- *       budget holds off for long (trimming glibc is expensive);
+ *       by less than min_release since the previous reading, or the
+ *       program has gone quiet (its threads used under half a CPU since
+ *       the last check: it is not in a loop of frees). A program still
+ *       freeing would leave the rest of its frees to a trim the budget
+ *       holds off for long (trimming glibc is expensive);
  *     - without a count at this check, from the growth of resident size
  *       since the last trim, once it has stopped growing (trimming memory
  *       the program is still filling is pure loss).
@@ -58,8 +60,11 @@ struct heapmin__observation {
     heapmin_int64 now;
     heapmin_int64 resident;
     heapmin_int64 free; /* the allocator's count, read if open; else -1 */
-    int requested;      /* heapmin_auto_request() is pending */
-    int pressure;       /* memory pressure is pending */
+    /* The program's threads used over half a CPU since the last check
+     * (1 where that is unknown). */
+    int busy;
+    int requested; /* heapmin_auto_request() is pending */
+    int pressure;  /* memory pressure is pending */
     int suspended;
 };
 

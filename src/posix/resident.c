@@ -69,6 +69,17 @@ heapmin_int64 heapmin_resident_bytes(void)
 #endif
 }
 
+heapmin_int64 heapmin__cpu_ns(int this_thread)
+{
+    struct timespec ts;
+
+    if (clock_gettime(this_thread ? CLOCK_THREAD_CPUTIME_ID
+                                  : CLOCK_PROCESS_CPUTIME_ID,
+                      &ts) != 0)
+        return -1;
+    return (heapmin_int64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 heapmin_int64 heapmin__now_ns(void)
 {
     struct timespec ts;

@@ -18,6 +18,23 @@ heapmin_int64 heapmin_resident_bytes(void)
     return (heapmin_int64)pmc.WorkingSetSize;
 }
 
+heapmin_int64 heapmin__cpu_ns(int this_thread)
+{
+    FILETIME created, exited, kernel, user;
+    BOOL ok = this_thread ? GetThreadTimes(GetCurrentThread(), &created,
+                                           &exited, &kernel, &user)
+                          : GetProcessTimes(GetCurrentProcess(), &created,
+                                            &exited, &kernel, &user);
+
+    if (!ok)
+        return -1;
+    /* FILETIMEs count 100 ns. */
+    return ((heapmin_int64)kernel.dwHighDateTime << 32 | kernel.dwLowDateTime) *
+               100 +
+           ((heapmin_int64)user.dwHighDateTime << 32 | user.dwLowDateTime) *
+               100;
+}
+
 heapmin_int64 heapmin__now_ns(void)
 {
     LARGE_INTEGER now, freq;
