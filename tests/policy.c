@@ -51,10 +51,11 @@ static void run(const char *name, const struct heapmin_auto_config *c,
         o.resident = bytes(r->resident_mib);
         o.free = -1;
         if (r->free_mib >= 0 &&
-            heapmin__policy_count_now(&p, o.now, o.resident)) {
+            heapmin__policy_count_now(&p, o.now, o.resident, !quiet)) {
             o.free = bytes(r->free_mib);
             cost = r->count_ms * MS;
         }
+        o.count_cost = cost;
         o.requested = r->requested;
         o.pressure = r->pressure;
         o.suspended = r->suspended;
@@ -136,10 +137,11 @@ int main(void)
         run("count to zero: settle, back-off", &c, 100, 0, ROWS(rows));
     }
     /*
-     * glibc's count (free chunks stay counted after a trim), 4 ms a read:
-     * read only at open checks while resident size is not growing, each
-     * read closing the next 800 ms; between them resident growth decides
-     * when to come back. Frees still under way
+     * glibc's count (free chunks stay counted after a trim), 4 ms a read, in
+     * a busy program: read only at open checks while resident size is not
+     * growing, and (a costly count) once the program has been busy for
+     * three checks; each read closes the next 800 ms; between them resident
+     * growth decides when to come back. Frees still under way
      * at a reading wait for the next one; after the trim, memory freed
      * later shows as count above what the trim left, and is trimmed too.
      */

@@ -94,7 +94,7 @@ static void run(void)
 {
     const struct heapmin__backend *b = heapmin__backend();
     struct heapmin__policy policy;
-    struct heapmin__observation o = {0, 0, -1, 1, 0, 0, 0};
+    struct heapmin__observation o = {0, 0, -1, 0, 1, 0, 0, 0};
     heapmin_int64 wait_ns = 0, cost = 0, start_free;
     struct cpu_mark cpu = {0, -1};
 
@@ -128,9 +128,11 @@ static void run(void)
         o.busy = busy(&cpu, o.now);
         o.resident = heapmin_resident_bytes();
         o.free = b->free_bytes != NULL &&
-                         heapmin__policy_count_now(&policy, o.now, o.resident)
+                         heapmin__policy_count_now(&policy, o.now, o.resident,
+                                                   o.busy)
                      ? count(b, &cost)
                      : -1;
+        o.count_cost = cost;
         d = heapmin__policy_check(&policy, &o);
         wait_ns = d.wait_ns;
         if (d.trim) {

@@ -5,6 +5,9 @@
 #define STILL ((heapmin_int64)1 << 20)
 #define ACTIVE_NS (100 * HEAPMIN__MS)
 #define MAX_BACKOFF 64
+/* A count costlier than this waits for a quiet program (see policy.h). */
+#define CHEAP_COUNT_NS ((heapmin_int64)100000)
+#define BUSY_CHECKS 3
 
 void heapmin__policy_init(struct heapmin__policy *p,
                           const struct heapmin_auto_config *config,
@@ -18,6 +21,8 @@ void heapmin__policy_init(struct heapmin__policy *p,
     p->last_resident = resident;
     p->free_ref = free;
     p->last_free = free;
+    p->count_cost = 0;
+    p->busy_checks = 0;
     p->not_before = 0;
     p->backoff = 1;
 }
@@ -28,12 +33,15 @@ int heapmin__policy_open(const struct heapmin__policy *p, heapmin_int64 now)
 }
 
 int heapmin__policy_count_now(const struct heapmin__policy *p,
-                              heapmin_int64 now, heapmin_int64 resident)
+                              heapmin_int64 now, heapmin_int64 resident,
+                              int busy)
 {
     int growing = resident >= 0 && p->last_resident >= 0 &&
                   resident - p->last_resident > STILL;
+    int worth = !busy || p->count_cost < CHEAP_COUNT_NS ||
+                p->busy_checks >= BUSY_CHECKS;
 
-    return heapmin__policy_open(p, now) && !growing;
+    return heapmin__policy_open(p, now) && !growing && worth;
 }
 
 /*
@@ -62,7 +70,9 @@ heapmin__policy_check(struct heapmin__policy *p,
     if (o->resident >= 0 && p->last_resident >= 0)
         delta = o->resident - p->last_resident;
     p->last_resident = o->resident;
+    p->busy_checks = o->busy ? p->busy_checks + 1 : 0;
     if (o->free >= 0) {
+        p->count_cost = o->count_cost;
         moved = p->last_free >= 0 ? o->free - p->last_free : 0;
         settled =
             !o->busy || (moved < p->min_release && moved > -p->min_release);

@@ -8,7 +8,10 @@
  * c / cpu_budget. A check at or after that time is "open": it may trim, and
  * read the count unless resident size is growing (a program that fills its
  * heap has nothing to trim; a count bought then would close the window just
- * before its frees). The rules, in the order applied at each check:
+ * before its frees), and, where the last count cost over 100 us (glibc's),
+ * unless the program is busy (it may be freeing: the count would not be
+ * trusted, and would close the window) for fewer than three checks in a
+ * row. The rules, in the order applied at each check:
  *  1. Suspended: no trim. Requests and pressure stay pending.
  *  2. A pending request or memory pressure wants a trim.
  *  3. Otherwise a trim is wanted when it is expected to release at least
@@ -51,6 +54,8 @@ struct heapmin__policy {
     heapmin_int64 last_resident; /* at the previous check, or -1 */
     heapmin_int64 free_ref;      /* the count after the last trim, or -1 */
     heapmin_int64 last_free;     /* the previous count, or -1 */
+    heapmin_int64 count_cost;    /* what the last count cost, ns */
+    int busy_checks;             /* checks in a row that saw a busy program */
     heapmin_int64 not_before;    /* the next open check */
     int backoff;                 /* min_release multiplier, 1..64 */
 };
@@ -59,7 +64,8 @@ struct heapmin__policy {
 struct heapmin__observation {
     heapmin_int64 now;
     heapmin_int64 resident;
-    heapmin_int64 free; /* the allocator's count, read if open; else -1 */
+    heapmin_int64 free;       /* the allocator's count, if read; else -1 */
+    heapmin_int64 count_cost; /* what reading it cost, ns */
     /* The program's threads used over half a CPU since the last check
      * (1 where that is unknown). */
     int busy;
@@ -86,9 +92,13 @@ void heapmin__policy_init(struct heapmin__policy *p,
 /* Whether a check at now is open: may trim. */
 int heapmin__policy_open(const struct heapmin__policy *p, heapmin_int64 now);
 
-/* Whether a check at now that saw resident bytes should read the count. */
+/*
+ * Whether a check at now that saw resident bytes and a busy (or quiet)
+ * program should read the count.
+ */
 int heapmin__policy_count_now(const struct heapmin__policy *p,
-                              heapmin_int64 now, heapmin_int64 resident);
+                              heapmin_int64 now, heapmin_int64 resident,
+                              int busy);
 
 /* One check: what to do now, and when to look again. */
 struct heapmin__decision
