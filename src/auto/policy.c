@@ -22,6 +22,7 @@ void heapmin__policy_init(struct heapmin__policy *p,
     p->free_ref = free;
     p->last_free = free;
     p->count_cost = 0;
+    p->count_resident = -1;
     p->busy_checks = 0;
     p->not_before = 0;
     p->backoff = 1;
@@ -38,8 +39,13 @@ int heapmin__policy_count_now(const struct heapmin__policy *p,
 {
     int growing = resident >= 0 && p->last_resident >= 0 &&
                   resident - p->last_resident > STILL;
-    int worth = !busy || p->count_cost < CHEAP_COUNT_NS ||
-                p->busy_checks >= BUSY_CHECKS;
+    double cost = (double)p->count_cost;
+    int worth;
+
+    /* A heap that grew costs more to count (glibc walks it). */
+    if (p->count_resident > 0 && resident > p->count_resident)
+        cost *= (double)resident / (double)p->count_resident;
+    worth = !busy || cost < CHEAP_COUNT_NS || p->busy_checks >= BUSY_CHECKS;
 
     return heapmin__policy_open(p, now) && !growing && worth;
 }
@@ -73,6 +79,7 @@ heapmin__policy_check(struct heapmin__policy *p,
     p->busy_checks = o->busy ? p->busy_checks + 1 : 0;
     if (o->free >= 0) {
         p->count_cost = o->count_cost;
+        p->count_resident = o->resident;
         moved = p->last_free >= 0 ? o->free - p->last_free : 0;
         settled =
             !o->busy || (moved < p->min_release && moved > -p->min_release);

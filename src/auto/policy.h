@@ -8,10 +8,11 @@
  * c / cpu_budget. A check at or after that time is "open": it may trim, and
  * read the count unless resident size is growing (a program that fills its
  * heap has nothing to trim; a count bought then would close the window just
- * before its frees), and, where the last count cost over 100 us (glibc's),
- * unless the program is busy (it may be freeing: the count would not be
- * trusted, and would close the window) for fewer than three checks in a
- * row. The rules, in the order applied at each check:
+ * before its frees), and, where a count would cost over 100 us (the last
+ * one's cost, scaled by how much resident size grew since: glibc's walks
+ * every free chunk), unless the program is busy (it may be freeing: the count
+ * would not be trusted, and would close the window) for fewer than three checks
+ * in a row. The rules, in the order applied at each check:
  *  1. Suspended: no trim. Requests and pressure stay pending.
  *  2. A pending request or memory pressure wants a trim.
  *  3. Otherwise a trim is wanted when it is expected to release at least
@@ -50,14 +51,15 @@ struct heapmin__policy {
     heapmin_int64 min_release; /* bytes */
     double budget;             /* share of one CPU */
     /* What it remembers. */
-    heapmin_int64 baseline;      /* resident after the last trim, or -1 */
-    heapmin_int64 last_resident; /* at the previous check, or -1 */
-    heapmin_int64 free_ref;      /* the count after the last trim, or -1 */
-    heapmin_int64 last_free;     /* the previous count, or -1 */
-    heapmin_int64 count_cost;    /* what the last count cost, ns */
-    int busy_checks;             /* checks in a row that saw a busy program */
-    heapmin_int64 not_before;    /* the next open check */
-    int backoff;                 /* min_release multiplier, 1..64 */
+    heapmin_int64 baseline;       /* resident after the last trim, or -1 */
+    heapmin_int64 last_resident;  /* at the previous check, or -1 */
+    heapmin_int64 free_ref;       /* the count after the last trim, or -1 */
+    heapmin_int64 last_free;      /* the previous count, or -1 */
+    heapmin_int64 count_cost;     /* what the last count cost, ns */
+    heapmin_int64 count_resident; /* resident size then, or -1 */
+    int busy_checks;              /* checks in a row that saw a busy program */
+    heapmin_int64 not_before;     /* the next open check */
+    int backoff;                  /* min_release multiplier, 1..64 */
 };
 
 /* What one check saw. Sizes in bytes, -1 where unknown; times in ns. */
