@@ -58,8 +58,19 @@ static heapmin_int64 expected_gain(const struct heapmin__policy *p,
                                    const struct heapmin__observation *o,
                                    int growing, int settled)
 {
-    if (o->free >= 0)
-        return settled ? o->free - (p->free_ref >= 0 ? p->free_ref : 0) : 0;
+    if (o->free >= 0) {
+        heapmin_int64 ref = p->free_ref >= 0 ? p->free_ref : 0;
+
+        /*
+         * glibc's count keeps released chunks counted. Released memory the
+         * program touched again is resident again: what resident size grew
+         * since the trim comes off the reference, or a heap refilled from
+         * released chunks and freed again would look like nothing new.
+         */
+        if (o->resident > p->baseline && p->baseline >= 0)
+            ref -= o->resident - p->baseline;
+        return settled ? o->free - (ref > 0 ? ref : 0) : 0;
+    }
     if (o->resident < 0 || p->baseline < 0 || growing)
         return 0;
     return o->resident - p->baseline;

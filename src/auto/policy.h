@@ -21,12 +21,12 @@
  *       what it counts now minus what it counted just after the last trim
  *       (jemalloc's dirty pages and tcmalloc's free spans fall to 0 when
  *       trimmed; glibc's free chunks stay counted, released or not, so only
- *       what was freed since counts), once the count has settled: it moved
- *       by less than min_release since the previous reading, or the
- *       program has gone quiet (its threads used under half a CPU since
- *       the last check: it is not in a loop of frees). A program still
- *       freeing would leave the rest of its frees to a trim the budget
- *       holds off for long (trimming glibc is expensive);
+ *       what was freed since counts, less what resident size grew since:
+ *       released chunks that were used again), once the count has settled: it
+ * moved by less than min_release since the previous reading, or the program has
+ * gone quiet (its threads used under half a CPU since the last check: it is not
+ * in a loop of frees). A program still freeing would leave the rest of its
+ * frees to a trim the budget holds off for long (trimming glibc is expensive);
  *     - without a count at this check, from the growth of resident size
  *       since the last trim, once it has stopped growing (trimming memory
  *       the program is still filling is pure loss).
