@@ -42,10 +42,17 @@ def main():
                 problems.append(f"no {linked} row for {w} {mode}")
     if not any(r["workload"].startswith("grow-") for r in rows):
         problems.append("no trim-time-against-size rows")
+    # The stall rows carry only the other thread's worst pair, in ms.
+    stalls = [r for r in rows if r["mode"] == "stall"]
+    if (linked, "stall") not in {(r["allocator"], r["mode"]) for r in stalls}:
+        problems.append(f"no stall row for {linked}")
     for r in rows:
         limit, freed = float(r["limit_kib"]), float(r["freed_kib"])
         after, ms = float(r["after_kib"]), float(r["ms"])
-        if not 0 < limit < freed or after <= 0 or ms < 0:
+        if r["mode"] == "stall":
+            if r["workload"] != "stall-10" or ms <= 0:
+                problems.append(f"implausible stall row {r}")
+        elif not 0 < limit < freed or after <= 0 or ms < 0:
             problems.append(f"implausible row {r}")
     svg = os.path.join(workdir, "bench.svg")
     try:
@@ -54,7 +61,8 @@ def main():
             problems.append("the SVG has no bars")
     except (OSError, ET.ParseError) as e:
         problems.append(f"no well-formed SVG: {e}")
-    for line in ("allocator workload", "trim time against heap size"):
+    for line in ("allocator workload", "trim time against heap size",
+                 "worst malloc/free pair in another thread"):
         if line not in run.stdout:
             problems.append(f"no {line!r} in the printed table")
     for p in problems:
