@@ -66,8 +66,7 @@ static long long now_ns(void)
 }
 
 /* Counts a trim, and logs it as "heapmin[PID]: WHY trim: before -> ...". */
-static void note(const struct heapmin_report *r, const char *why,
-                 int requested)
+static void note(const struct heapmin_report *r, const char *why, int requested)
 {
     char line[512], what[256];
     int n;
@@ -94,8 +93,9 @@ static void note(const struct heapmin_report *r, const char *why,
                            r->backend);
     n = snprintf(line, sizeof line, "heapmin[%ld]: %s trim: %s\n",
                  (long)getpid(), why, what);
-    if (n > 0 && write(log_fd, line, (size_t)n < sizeof line ? (size_t)n
-                                                            : sizeof line - 1) < 0)
+    if (n > 0 &&
+        write(log_fd, line,
+              (size_t)n < sizeof line ? (size_t)n : sizeof line - 1) < 0)
         return; /* a log that cannot be written is not the host's problem */
 }
 
@@ -153,14 +153,14 @@ void heapmin__agent_status(char *out, size_t size)
              (long long)heapmin_resident_bytes(), s.running, s.interval_ms,
              s.cpu_budget * 100, (long long)s.min_release,
              !(config.trimmer.flags & HEAPMIN_AUTO_NO_PRESSURE),
-             config.log == HEAPMIN__LOG_FILE ? config.log_path
+             config.log == HEAPMIN__LOG_FILE     ? config.log_path
              : config.log == HEAPMIN__LOG_STDERR ? "stderr"
                                                  : "off",
              (long long)s.checks, (long long)s.trims, (long long)s.released,
-             (long long)s.trim_ns, (long long)s.count_ns,
-             (long long)s.deferred, counts.requests, counts.request_released,
-             counts.request_ns, ago, counts.last_why ? counts.last_why : "",
-             counts.last_released, counts.last_elapsed_ns, s.pressure);
+             (long long)s.trim_ns, (long long)s.count_ns, (long long)s.deferred,
+             counts.requests, counts.request_released, counts.request_ns, ago,
+             counts.last_why ? counts.last_why : "", counts.last_released,
+             counts.last_elapsed_ns, s.pressure);
     pthread_mutex_unlock(&lock);
 }
 

@@ -62,5 +62,5 @@ int heapmin__channel_path(char *path, size_t size, const char *dir, pid_t pid)
     int n = snprintf(path, size, "%s/%ld.sock", dir, (long)pid);
 
     return n < 0 || (size_t)n >= size || (size_t)n >= sizeof a.sun_path ? -1
-                                                                          : 0;
+                                                                        : 0;
 }

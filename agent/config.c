@@ -72,9 +72,21 @@ static int bytes(const char *s, size_t n, heapmin_int64 *out)
 
     if (n > 0) {
         switch (s[n - 1]) {
-        case 'k': case 'K': unit = 1ull << 10; n--; break;
-        case 'm': case 'M': unit = 1ull << 20; n--; break;
-        case 'g': case 'G': unit = 1ull << 30; n--; break;
+        case 'k':
+        case 'K':
+            unit = 1ull << 10;
+            n--;
+            break;
+        case 'm':
+        case 'M':
+            unit = 1ull << 20;
+            n--;
+            break;
+        case 'g':
+        case 'G':
+            unit = 1ull << 30;
+            n--;
+            break;
         }
     }
     if (n == 0 || n > 12)

@@ -60,8 +60,8 @@ static int open_socket(char *err, size_t len)
     clean_stale(dir);
     memset(&a, 0, sizeof a);
     a.sun_family = AF_UNIX;
-    if (heapmin__channel_path(a.sun_path, sizeof a.sun_path, dir,
-                              getpid()) != 0) {
+    if (heapmin__channel_path(a.sun_path, sizeof a.sun_path, dir, getpid()) !=
+        0) {
         snprintf(err, len, "%s: too long for a socket address", dir);
         return -1;
     }
@@ -147,8 +147,8 @@ static void *serve(void *arg)
         if (c >= 0) {
             answer(c);
             close(c);
-        } else if (errno != EINTR && errno != ECONNABORTED &&
-                   errno != EMFILE && errno != ENFILE) {
+        } else if (errno != EINTR && errno != ECONNABORTED && errno != EMFILE &&
+                   errno != ENFILE) {
             return NULL;
         }
     }

@@ -162,8 +162,8 @@ static void print_status(long pid, const char *name, const char *r)
     else
         printf("automatic: not running\n");
     heapmin__text_size(a, sizeof a, num(r, "request_released"));
-    printf("requested: %lld trims released %s in %.1f ms\n",
-           num(r, "requests"), a, (double)num(r, "request_ns") / 1e6);
+    printf("requested: %lld trims released %s in %.1f ms\n", num(r, "requests"),
+           a, (double)num(r, "request_ns") / 1e6);
     if (num(r, "last_ago_ns") >= 0) {
         heapmin__text_size(b, sizeof b, num(r, "last_released"));
         printf("last trim: %.1f s ago (%s): -%s in %.1f ms\n",
@@ -172,8 +172,8 @@ static void print_status(long pid, const char *name, const char *r)
     } else {
         printf("last trim: none yet\n");
     }
-    printf("pressure:  %s\n", *get(r, "pressure") ? get(r, "pressure")
-                                                  : "(ignored)");
+    printf("pressure:  %s\n",
+           *get(r, "pressure") ? get(r, "pressure") : "(ignored)");
 }
 
 int heapmin__ask(const char *request, int argc, char **argv)

@@ -30,10 +30,10 @@
 
 /* What matters in an executable's header for loading the agent into it. */
 struct exe {
-    int elf;            /* 1: ELF; 0: a script ("#!") or something else */
-    int cls, machine;   /* ELFCLASS32/64, EM_* */
-    int has_interp;     /* a dynamic loader is named (PT_INTERP) */
-    char interp[256];   /* the loader, or a script's interpreter */
+    int elf;          /* 1: ELF; 0: a script ("#!") or something else */
+    int cls, machine; /* ELFCLASS32/64, EM_* */
+    int has_interp;   /* a dynamic loader is named (PT_INTERP) */
+    char interp[256]; /* the loader, or a script's interpreter */
 };
 
 static int read_exe(const char *path, struct exe *e)
@@ -156,7 +156,7 @@ static const char *agent_path(void)
 
     self[n > 0 ? n : 0] = '\0';
     return strcmp(self, HEAPMIN_BUILD_COMMAND) == 0 ? HEAPMIN_BUILD_AGENT
-                                                   : HEAPMIN_INSTALLED_AGENT;
+                                                    : HEAPMIN_INSTALLED_AGENT;
 }
 
 /* Adds key=value to the HEAPMIN_AUTO being built, checked on its own. */
@@ -168,8 +168,8 @@ static int add(char *conf, size_t size, const char *option, const char *key,
     size_t len = strlen(conf);
 
     snprintf(item, sizeof item, "%s=%s", key, value);
-    if (strchr(value, ',') != NULL || heapmin__agent_parse(item, &c, err,
-                                                          sizeof err) != 0) {
+    if (strchr(value, ',') != NULL ||
+        heapmin__agent_parse(item, &c, err, sizeof err) != 0) {
         snprintf(item, sizeof item, "run: %s \"%s\": %s", option, value,
                  strchr(value, ',') ? "a comma cannot be passed on" : err);
         return heapmin__usage(item);
