@@ -41,12 +41,13 @@ heapmin_need_packages meson ninja-build pkg-config python3 binutils gcc g++ \
     libc6-dev clang libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev \
     libclang-rt-14-dev libtbbmalloc2 libtbb-dev musl-tools valgrind \
     gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-i686 \
-    g++-mingw-w64-i686 wine wine64 || exit 1
+    g++-mingw-w64-i686 wine wine64 gunicorn util-linux || exit 1
 
 # Wine quietly, and without offering to install Mono or Gecko.
 export WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
-# Every allocator is installed above: the preload test must not skip one.
-export HEAPMIN_REQUIRE_ALLOCATORS=1
+# Every allocator and program is installed above: the preload and agent
+# tests must not skip one.
+export HEAPMIN_REQUIRE_ALLOCATORS=1 HEAPMIN_REQUIRE_PROGRAMS=1
 
 passed=0
 failed=0
