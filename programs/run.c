@@ -244,6 +244,14 @@ int heapmin__run(int argc, char **argv)
                 program, why);
     } else {
         agent = agent_path();
+        /* The loader splits LD_PRELOAD at both. */
+        if (strpbrk(agent, ": ") != NULL) {
+            fprintf(stderr,
+                    "heapmin run: the agent's path %s has a colon or a "
+                    "space, which LD_PRELOAD cannot carry\n",
+                    agent);
+            return EXIT_CANNOT_RUN;
+        }
         if (access(agent, R_OK) != 0) {
             fprintf(stderr, "heapmin run: the agent %s: %s\n", agent,
                     strerror(errno));

@@ -140,6 +140,22 @@ pkgconfig() {
     "$dir/live-malloc" jemalloc
 }
 
+# The default build installed into a scratch prefix: the installed command
+# finds the installed agent (not the build tree's), and the agent finds the
+# installed library beside it.
+installed() {
+    local dir=$out/install
+    rm -rf "$dir"
+    meson setup "$dir/build" --prefix="$dir/prefix" -Dtests=false
+    meson install -C "$dir/build"
+    mv "$dir/build" "$dir/build-moved" # nothing may come from the build tree
+    "$dir/prefix/bin/heapmin" --version
+    threads=$("$dir/prefix/bin/heapmin" run -- /bin/sh -c \
+        'grep -c libheapmin-auto /proc/$$/maps >/dev/null && ls /proc/$$/task | wc -l')
+    echo "threads under the installed agent: $threads"
+    [ "$threads" -eq 3 ]
+}
+
 mkdir -p "$out"
 if [ $load -eq 1 ]; then
     for _ in 1 2; do sh -c 'while :; do :; done' & done
@@ -177,6 +193,7 @@ check mingw64-stub build_and_test mingw64-stub \
 check mingw32 build_only mingw32 --cross-file cross/i686-w64-mingw32.txt
 check subproject subproject jemalloc jemalloc
 check pkg-config pkgconfig
+check install installed
 
 echo "whole matrix: $((SECONDS - started)) s"
 [ $failed -eq 0 ] || echo "failed: ${failures[*]}"
