@@ -105,12 +105,14 @@ static int one_line(const char *s)
     return 1;
 }
 
-static void check_config(const char *text, const struct heapmin__agent_config *c)
+static void check_config(const char *text,
+                         const struct heapmin__agent_config *c)
 {
     const struct heapmin_auto_config *t = &c->trimmer;
 
     CHECK(t->size == sizeof *t, "%s: size", text);
-    CHECK(t->interval_ms == 0 || (t->interval_ms >= 1 && t->interval_ms <= 86400000),
+    CHECK(t->interval_ms == 0 ||
+              (t->interval_ms >= 1 && t->interval_ms <= 86400000),
           "%s: interval_ms %u", text, t->interval_ms);
     CHECK(t->cpu_budget == 0 || (t->cpu_budget > 0 && t->cpu_budget <= 1),
           "%s: budget %g", text, t->cpu_budget);
@@ -132,10 +134,11 @@ static unsigned long long next(unsigned long long *s)
 int main(void)
 {
     static const char *const keys[] = {"interval", "budget", "min_release",
-                                       "pressure", "log", "control"};
+                                       "pressure", "log",    "control"};
     static const char *const values[] = {
-        "on", "off", "stderr", "0", "1", "0.5", "86400", "100", "8M", "512k",
-        "1G", "/tmp/f", "-1", "", " ", "2.", "99999999999", "1e3", "x"};
+        "on",  "off", "stderr",      "0",   "1",      "0.5", "86400",
+        "100", "8M",  "512k",        "1G",  "/tmp/f", "-1",  "",
+        " ",   "2.",  "99999999999", "1e3", "x"};
     const size_t nkeys = sizeof keys / sizeof keys[0],
                  nvalues = sizeof values / sizeof values[0];
     struct heapmin__agent_config c;
@@ -182,7 +185,8 @@ int main(void)
         size_t len = 0, items = 1 + next(&seed) % 4, k;
         while (items-- > 0 && len < sizeof text - 40) {
             unsigned long long r = next(&seed);
-            const char *key = keys[r % nkeys], *val = values[(r >> 8) % nvalues];
+            const char *key = keys[r % nkeys],
+                       *val = values[(r >> 8) % nvalues];
             if ((r >> 16) % 4 == 0)
                 key = values[(r >> 20) % nvalues];
             len += (size_t)snprintf(text + len, sizeof text - len, "%s%s%s%s",
