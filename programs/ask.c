@@ -154,16 +154,18 @@ static void print_status(long pid, const char *name, const char *r)
            num(r, "pressure_on") ? "on" : "off", get(r, "log"));
     heapmin__text_size(a, sizeof a, num(r, "released"));
     if (num(r, "running"))
-        printf("automatic: %lld trims released %s in %.1f ms (and %.1f ms "
+        printf("automatic: %lld %s, %s released in %.1f ms (and %.1f ms "
                "counting); %lld checks, %lld deferred by the budget\n",
-               num(r, "trims"), a, (double)num(r, "trim_ns") / 1e6,
+               num(r, "trims"), num(r, "trims") == 1 ? "trim" : "trims", a,
+               (double)num(r, "trim_ns") / 1e6,
                (double)num(r, "count_ns") / 1e6, num(r, "checks"),
                num(r, "deferred"));
     else
         printf("automatic: not running\n");
     heapmin__text_size(a, sizeof a, num(r, "request_released"));
-    printf("requested: %lld trims released %s in %.1f ms\n", num(r, "requests"),
-           a, (double)num(r, "request_ns") / 1e6);
+    printf("requested: %lld %s, %s released in %.1f ms\n",
+           num(r, "requests"), num(r, "requests") == 1 ? "trim" : "trims", a,
+           (double)num(r, "request_ns") / 1e6);
     if (num(r, "last_ago_ns") >= 0) {
         heapmin__text_size(b, sizeof b, num(r, "last_released"));
         printf("last trim: %.1f s ago (%s): -%s in %.1f ms\n",
