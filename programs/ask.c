@@ -163,8 +163,8 @@ static void print_status(long pid, const char *name, const char *r)
     else
         printf("automatic: not running\n");
     heapmin__text_size(a, sizeof a, num(r, "request_released"));
-    printf("requested: %lld %s, %s released in %.1f ms\n",
-           num(r, "requests"), num(r, "requests") == 1 ? "trim" : "trims", a,
+    printf("requested: %lld %s, %s released in %.1f ms\n", num(r, "requests"),
+           num(r, "requests") == 1 ? "trim" : "trims", a,
            (double)num(r, "request_ns") / 1e6);
     if (num(r, "last_ago_ns") >= 0) {
         heapmin__text_size(b, sizeof b, num(r, "last_released"));
