@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +29,12 @@
 #include "config.h"
 #include "text.h"
 
+/* How long the agent waits before it starts the trimmer (agent_main). */
+#define START_DELAY_MS 100
+
 static struct heapmin__agent_config config;
 static int log_fd = -1;
+static int forked; /* a fork child of a process with the agent */
 static char xdg[256];
 
 /* What the agent adds to heapmin_auto_stats(), guarded by lock. */
@@ -164,19 +169,69 @@ void heapmin__agent_status(char *out, size_t size)
     pthread_mutex_unlock(&lock);
 }
 
-static int start(void)
+/*
+ * The agent's thread ("heapmin-agent"). It waits a little before it starts
+ * anything, so that a program that lives less than that (a shell's
+ * commands inherit HEAPMIN_AUTO too) pays for one thread and nothing else:
+ * no detection, no pressure registration, no socket. Then it starts the
+ * trimmer, and serves the control socket for the rest of the process.
+ */
+static void *agent_main(void *arg)
 {
-    int err;
+    struct timespec delay = {0, START_DELAY_MS * 1000000L};
+    struct timespec retry = {0, 10000000L};
+    int tries = 0;
 
+    (void)arg;
+#if defined(__GLIBC__)
+    pthread_setname_np(pthread_self(), "heapmin-agent");
+#endif
+    while (nanosleep(&delay, &delay) != 0 && errno == EINTR)
+        ;
     config.trimmer.on_trim = on_trim;
-    if (heapmin_auto_start(&config.trimmer) != 0) {
+    while (heapmin_auto_start(&config.trimmer) != 0) {
+        /*
+         * In a fork child the library's fork handler, which runs after
+         * ours, forgets the parent's trimmer: until then a start says
+         * EALREADY. Later, EALREADY means the program runs its own
+         * trimmer, and the socket serves its stats all the same.
+         */
+        if (errno == EALREADY && forked && ++tries < 20) {
+            nanosleep(&retry, NULL);
+            continue;
+        }
+        if (errno == EALREADY)
+            break;
         heapmin__agent_say("not trimming: %s (backend %s)", strerror(errno),
                            heapmin_backend());
-        return -1;
+        return NULL;
     }
-    if (config.control && (err = heapmin__control_start(xdg)) != 0)
-        heapmin__agent_say("no control socket: %s", strerror(err));
-    return 0;
+    if (config.control)
+        heapmin__control_serve(xdg);
+    return NULL;
+}
+
+/* Starts the agent's thread with every signal blocked (the program's
+ * signals go to its own threads). Returns 0 or an errno value. */
+static int start(void)
+{
+    pthread_attr_t attr;
+    pthread_t t;
+    sigset_t all, old;
+    int err;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* It needs little stack: do not reserve the default 8 MiB. */
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    err = pthread_create(&t, &attr, agent_main, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err != 0)
+        heapmin__agent_say("not trimming: no thread: %s", strerror(err));
+    return err;
 }
 
 /*
@@ -201,6 +256,7 @@ static void postfork_child(void)
 {
     heapmin__control_postfork_child();
     memset(&counts, 0, sizeof counts);
+    forked = 1;
     pthread_mutex_unlock(&lock);
     start();
 }

@@ -1,6 +1,6 @@
 /*
  * Private to the preload agent: agent.c (start-up, fork, the trims and their
- * log) and control.c (the control socket's thread).
+ * log) and control.c (the control socket, served on the agent's thread).
  */
 #ifndef HEAPMIN_AGENT_AGENT_H
 #define HEAPMIN_AGENT_AGENT_H
@@ -20,11 +20,12 @@ void heapmin__agent_trim(char *out, size_t size);
 void heapmin__agent_status(char *out, size_t size);
 
 /*
- * Starts the control thread, which makes the socket (channel.h) for this
- * process and serves it; xdg is XDG_RUNTIME_DIR as the program started
- * with it, or NULL. Returns 0 or an errno value.
+ * Makes the control socket (channel.h) for this process and serves it, on
+ * the agent's thread, until the process ends; xdg is XDG_RUNTIME_DIR as
+ * the program started with it, or NULL. Returns only if the socket cannot
+ * be made (after saying why) or accept() fails for good.
  */
-int heapmin__control_start(const char *xdg);
+void heapmin__control_serve(const char *xdg);
 /* Around fork: the child closes its copy of the parent's socket. */
 void heapmin__control_prefork(void);
 void heapmin__control_postfork_parent(void);

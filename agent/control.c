@@ -1,6 +1,6 @@
 /*
- * The agent's control socket, served by one thread ("heapmin-ctl") that
- * waits in accept(): `heapmin trim PID` and `heapmin status PID` connect,
+ * The agent's control socket, served by the agent's thread, which waits in
+ * accept(): `heapmin trim PID` and `heapmin status PID` connect,
  * send one line ("trim" or "status") and read key=value lines until the
  * agent closes. Where the socket lives and why that is private: channel.h.
  * A connection from another user (not root) is answered "error=refused"
@@ -10,7 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
+#include <signal.h> /* kill */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,18 +128,15 @@ static void answer(int c)
         return;
 }
 
-static void *serve(void *arg)
+void heapmin__control_serve(const char *xdg)
 {
     char err[256];
     int fd;
 
-    (void)arg;
-#if defined(__GLIBC__)
-    pthread_setname_np(pthread_self(), "heapmin-ctl");
-#endif
+    xdg_dir = xdg != NULL && xdg[0] != '\0' ? xdg : NULL;
     if (open_socket(err, sizeof err) != 0) {
         heapmin__agent_say("no control socket: %s", err);
-        return NULL;
+        return;
     }
     fd = listen_fd;
     for (;;) {
@@ -149,28 +146,9 @@ static void *serve(void *arg)
             close(c);
         } else if (errno != EINTR && errno != ECONNABORTED && errno != EMFILE &&
                    errno != ENFILE) {
-            return NULL;
+            return;
         }
     }
-}
-
-int heapmin__control_start(const char *xdg)
-{
-    pthread_attr_t attr;
-    pthread_t t;
-    sigset_t all, old;
-    int err;
-
-    xdg_dir = xdg != NULL && xdg[0] != '\0' ? xdg : NULL;
-    /* The program's signals go to its own threads: all blocked here. */
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    err = pthread_create(&t, &attr, serve, NULL);
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return err;
 }
 
 void heapmin__control_prefork(void)

@@ -151,7 +151,8 @@ installed() {
     mv "$dir/build" "$dir/build-moved" # nothing may come from the build tree
     "$dir/prefix/bin/heapmin" --version
     threads=$("$dir/prefix/bin/heapmin" run -- /bin/sh -c \
-        'grep -c libheapmin-auto /proc/$$/maps >/dev/null && ls /proc/$$/task | wc -l')
+        'grep -c libheapmin-auto /proc/$$/maps >/dev/null && sleep 0.5 &&
+         ls /proc/$$/task | wc -l')
     echo "threads under the installed agent: $threads"
     [ "$threads" -eq 3 ]
 }

@@ -1,16 +1,26 @@
 /*
  * A program that knows nothing of heapmin, for the agent's harmlessness
  * tests: prints a line and how many threads it has, reads its own
- * arguments back, and exits with status 3.
+ * arguments back, and exits with status 3. With --settle first, it counts
+ * its threads half a second after it starts (the agent waits 0.1 s before
+ * it starts the trimmer).
  */
+#define _DEFAULT_SOURCE /* usleep */
 #include <dirent.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 int main(int argc, char **argv)
 {
-    DIR *d = opendir("/proc/self/task");
+    DIR *d;
     int threads = 0, i;
 
+    if (argc > 1 && strcmp(argv[1], "--settle") == 0) {
+        usleep(500000);
+        argc--, argv++;
+    }
+    d = opendir("/proc/self/task");
     while (d != NULL && readdir(d) != NULL)
         threads++;
     if (d != NULL)
