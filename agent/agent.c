@@ -224,8 +224,6 @@ static int start(void)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* It needs little stack: do not reserve the default 8 MiB. */
-    pthread_attr_setstacksize(&attr, 256 * 1024);
     err = pthread_create(&t, &attr, agent_main, NULL);
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -1,8 +1,8 @@
 /*
  * The agent's control socket, served by the agent's thread, which waits in
  * accept(): `heapmin trim PID` and `heapmin status PID` connect,
- * send one line ("trim" or "status") and read key=value lines until the
- * agent closes. Where the socket lives and why that is private: channel.h.
+ * send one line ("trim" or "status") and read key=value lines up to the
+ * line "end". Where the socket lives and why that is private: channel.h.
  * A connection from another user (not root) is answered "error=refused"
  * and changes nothing.
  */
@@ -26,7 +26,8 @@
 /* The socket this process serves, guarded by lock (fork reads it). */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int listen_fd = -1;
-static pid_t owner; /* the process that made path; 0: none */
+static int conn_fd = -1; /* the connection being answered */
+static pid_t owner;      /* the process that made path; 0: none */
 static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static const char *xdg_dir;
 
@@ -100,7 +101,7 @@ static void answer(int c)
     if (cred.uid != geteuid() && cred.uid != 0) {
         snprintf(reply, sizeof reply,
                  "error=refused: uid %lu may not control this process "
-                 "(only uid %lu and root may)\n",
+                 "(only uid %lu and root may)\nend\n",
                  (unsigned long)cred.uid, (unsigned long)geteuid());
         if (write(c, reply, strlen(reply)) < 0)
             return;
@@ -124,6 +125,8 @@ static void answer(int c)
     else
         snprintf(reply, sizeof reply,
                  "error=unknown request (send trim or status)\n");
+    reply[sizeof reply - 5] = '\0';
+    strcat(reply, "end\n");
     if (write(c, reply, strlen(reply)) < 0)
         return;
 }
@@ -142,7 +145,13 @@ void heapmin__control_serve(const char *xdg)
     for (;;) {
         int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
         if (c >= 0) {
+            pthread_mutex_lock(&lock);
+            conn_fd = c;
+            pthread_mutex_unlock(&lock);
             answer(c);
+            pthread_mutex_lock(&lock);
+            conn_fd = -1;
+            pthread_mutex_unlock(&lock);
             close(c);
         } else if (errno != EINTR && errno != ECONNABORTED && errno != EMFILE &&
                    errno != ENFILE) {
@@ -166,7 +175,11 @@ void heapmin__control_postfork_child(void)
     /* The parent's socket: its thread stayed there. */
     if (listen_fd >= 0)
         close(listen_fd);
-    listen_fd = -1;
+    /* A copy held here would keep the client waiting after the parent's
+     * answer (the reply's "end" line spares it that in any case). */
+    if (conn_fd >= 0)
+        close(conn_fd);
+    listen_fd = conn_fd = -1;
     owner = 0;
     pthread_mutex_unlock(&lock);
 }

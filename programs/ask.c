@@ -211,9 +211,16 @@ int heapmin__ask(const char *request, int argc, char **argv)
         close(fd);
         return HEAPMIN__EXIT_FAILED;
     }
+    /* Up to the "end" line: a fork child of the agent's process may hold
+     * a copy of this connection, and then no end of file comes. */
     while (got < sizeof reply - 1 &&
-           (n = read(fd, reply + got, sizeof reply - 1 - got)) > 0)
+           (n = read(fd, reply + got, sizeof reply - 1 - got)) > 0) {
         got += (size_t)n;
+        reply[got] = '\0';
+        if (strcmp(reply, "end\n") == 0 ||
+            (got >= 5 && strcmp(reply + got - 5, "\nend\n") == 0))
+            break;
+    }
     close(fd);
     reply[got] = '\0';
     if (*get(reply, "error") || got == 0) {

@@ -104,13 +104,15 @@ def ask(t, pid, request):
     s.connect(os.path.join(t.sockets, f"{pid}.sock"))
     s.sendall(request.encode() + b"\n")
     data = b""
-    while True:
+    while not data.endswith(b"end\n"):
         chunk = s.recv(4096)
         if not chunk:
-            break
+            raise Failed(f"{pid}: the reply has no end line: {data!r}")
         data += chunk
     s.close()
-    return dict(line.split("=", 1) for line in data.decode().splitlines())
+    lines = data.decode().splitlines()
+    check(lines[-1] == "end", f"{pid}: reply {data!r}")
+    return dict(line.split("=", 1) for line in lines[:-1])
 
 
 def wait_for(what, cond, timeout=30.0, step=0.1):
