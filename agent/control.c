@@ -98,18 +98,11 @@ static void answer(int c)
 
     if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
         return;
-    if (cred.uid != geteuid() && cred.uid != 0) {
-        snprintf(reply, sizeof reply,
-                 "error=refused: uid %lu may not control this process "
-                 "(only uid %lu and root may)\nend\n",
-                 (unsigned long)cred.uid, (unsigned long)geteuid());
-        if (write(c, reply, strlen(reply)) < 0)
-            return;
-        return;
-    }
     /* A client that stalls must not hold the socket for long. */
     setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
     setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    /* The request is read first, also from a client that will be
+     * refused: closing on unread data would break its pipe. */
     while (got < sizeof line - 1 &&
            (n = read(c, line + got, sizeof line - 1 - got)) > 0) {
         got += (size_t)n;
@@ -118,7 +111,12 @@ static void answer(int c)
     }
     line[got] = '\0';
     line[strcspn(line, "\n")] = '\0';
-    if (strcmp(line, "trim") == 0)
+    if (cred.uid != geteuid() && cred.uid != 0)
+        snprintf(reply, sizeof reply,
+                 "error=refused: uid %lu may not control this process "
+                 "(only uid %lu and root may)\n",
+                 (unsigned long)cred.uid, (unsigned long)geteuid());
+    else if (strcmp(line, "trim") == 0)
         heapmin__agent_trim(reply, sizeof reply);
     else if (strcmp(line, "status") == 0)
         heapmin__agent_status(reply, sizeof reply);
@@ -127,7 +125,8 @@ static void answer(int c)
                  "error=unknown request (send trim or status)\n");
     reply[sizeof reply - 5] = '\0';
     strcat(reply, "end\n");
-    if (write(c, reply, strlen(reply)) < 0)
+    /* Never SIGPIPE: the default action would end the host. */
+    if (send(c, reply, strlen(reply), MSG_NOSIGNAL) < 0)
         return;
 }
 

@@ -88,6 +88,15 @@ static int reach(pid_t pid, const char *name)
         fprintf(stderr, "heapmin: no process %ld\n", (long)pid);
         return -1;
     }
+    /* Another user's agent serves only that user and root, and its
+     * environment, which names its directory, is not ours to read. */
+    if (st.st_uid != geteuid() && geteuid() != 0) {
+        fprintf(stderr,
+                "heapmin: process %ld (%s) belongs to uid %lu: only that "
+                "user and root may control it\n",
+                (long)pid, name, (unsigned long)st.st_uid);
+        return -1;
+    }
     /* The agent chose its directory by the environment it started with. */
     snprintf(path, sizeof path, "/proc/%ld/environ", (long)pid);
     n = slurp(path, environ_, sizeof environ_);
@@ -206,7 +215,7 @@ int heapmin__ask(const char *request, int argc, char **argv)
     if (fd < 0)
         return HEAPMIN__EXIT_FAILED;
     snprintf(line, sizeof line, "%s\n", request);
-    if (write(fd, line, strlen(line)) < 0) {
+    if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0) {
         fprintf(stderr, "heapmin: process %ld: %s\n", pid, strerror(errno));
         close(fd);
         return HEAPMIN__EXIT_FAILED;

@@ -518,6 +518,18 @@ def test_control(t):
     check(not os.path.exists(stale), "a dead process's socket was kept")
     mode = stat.S_IMODE(os.lstat(t.sockets).st_mode)
     check(mode == 0o700, f"socket directory mode {mode:o}")
+    check(ask(t, prog.pid, "frob").get("error", "").startswith("unknown"),
+          "an unknown request must be answered with an error")
+    # Clients that hang up before the answer, or never send: the host
+    # lives on (no SIGPIPE) and the agent answers the next one.
+    sock = os.path.join(t.sockets, f"{prog.pid}.sock")
+    for request in [b"trim\n", b"status\n", b""]:
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(sock)
+        c.sendall(request)
+        c.close()
+    check(ask(t, prog.pid, "status")["requests"] == "1" and
+          prog.p.poll() is None, "the agent after clients that hung up")
 
     if os.geteuid() != 0:
         print("note: not root: the other-user checks are not checked")
@@ -534,8 +546,9 @@ def test_control(t):
                   "--clear-groups", exe]
         p = t.run(nobody + ["trim", str(prog.pid)], t.env())
         err = p.stderr.decode()
-        check(p.returncode == 1 and "only that user and root" in err,
-              f"nobody, private directory: {p.returncode} {err!r}")
+        check(p.returncode == 1 and "belongs to uid 0: only that user and "
+              "root may control it" in err,
+              f"nobody, the command: {p.returncode} {err!r}")
         # With the directories and the socket opened up (as by a careless
         # chmod), the agent itself still refuses, and does nothing. The
         # command cannot find the socket as nobody (another user's
@@ -559,7 +572,7 @@ def test_control(t):
               f"nobody, directory opened up: {p.returncode} {out!r} "
               f"{p.stderr!r}")
         s = ask(t, prog.pid, "status")
-        check(s["requests"] == "0", "a refused request trimmed")
+        check(s["requests"] == "1", "a refused request trimmed")
         shutil.rmtree(pub)
         print("control: another user is refused by the directory and, "
               "with the directory opened up, by the agent; nothing trimmed")
