@@ -19,13 +19,13 @@
 /* Bumped on a change that breaks programs built against an older version. */
 #define HEAPMIN_VERSION_MAJOR 0
 /* Bumped when functions are added; older programs keep working. */
-#define HEAPMIN_VERSION_MINOR 2
+#define HEAPMIN_VERSION_MINOR 3
 /* Bumped for fixes that change no interface. */
 #define HEAPMIN_VERSION_PATCH 0
 #define HEAPMIN_VERSION_NUMBER                                                 \
     (HEAPMIN_VERSION_MAJOR * 10000 + HEAPMIN_VERSION_MINOR * 100 +             \
      HEAPMIN_VERSION_PATCH)
-#define HEAPMIN_VERSION_STRING "0.2.0"
+#define HEAPMIN_VERSION_STRING "0.3.0"
 
 /*
  * HEAPMIN_API marks what the library exports. The library is built with
