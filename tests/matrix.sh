@@ -41,7 +41,8 @@ heapmin_need_packages meson ninja-build pkg-config python3 binutils gcc g++ \
     libc6-dev clang libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev \
     libclang-rt-14-dev libtbbmalloc2 libtbb-dev musl-tools valgrind \
     gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-i686 \
-    g++-mingw-w64-i686 wine wine64 gunicorn util-linux || exit 1
+    g++-mingw-w64-i686 wine wine64 gunicorn util-linux mandoc groff-base \
+    man-db cmake || exit 1
 
 # Wine quietly, and without offering to install Mono or Gecko.
 export WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
@@ -157,6 +158,43 @@ installed() {
     [ "$threads" -eq 3 ]
 }
 
+# heapmin's CMake package (and its pkg-config file, through CMake), from an
+# installed jemalloc build, by a CMake consumer: find_package with a version
+# it meets and ones it does not, shared and static, from the prefix where it
+# was installed and after the prefix is moved (relocatable).
+cmake_package() {
+    local dir=$out/cmake prefix
+    rm -rf "$dir"
+    meson setup "$dir/build" --prefix="$dir/prefix" -Dtrim_backend=jemalloc \
+        -Dtests=false
+    meson install -C "$dir/build"
+    mv "$dir/prefix" "$dir/moved"
+    prefix=$dir/moved
+    consumer() { # NAME CMAKE-ARGS...
+        local b=$dir/$1
+        shift
+        cmake -S tests/cmake -B "$b" -DCMAKE_PREFIX_PATH="$prefix" "$@" &&
+            cmake --build "$b" &&
+            LD_LIBRARY_PATH=$prefix/lib/x86_64-linux-gnu:$prefix/lib \
+                "$b/live-malloc" jemalloc
+    }
+    consumer shared -DHOW=package -DWANT=0.3
+    consumer older -DHOW=package -DWANT=0.2
+    consumer range -DHOW=package -DWANT=0.1...0.4
+    consumer static -DHOW=static
+    PKG_CONFIG_PATH=$(dirname "$(find "$prefix" -name heapmin.pc)") \
+        consumer pkgconfig -DHOW=pkgconfig
+    for too_new in 0.4 1.0 0.1...\<0.3; do
+        if cmake -S tests/cmake -B "$dir/new" -DCMAKE_PREFIX_PATH="$prefix" \
+            -DWANT=$too_new >"$dir/new.log" 2>&1; then
+            echo "find_package(heapmin $too_new) must fail"
+            return 1
+        fi
+        grep -q 'compatible' "$dir/new.log"
+        rm -rf "$dir/new"
+    done
+}
+
 mkdir -p "$out"
 if [ $load -eq 1 ]; then
     for _ in 1 2; do sh -c 'while :; do :; done' & done
@@ -195,6 +233,7 @@ check mingw32 build_only mingw32 --cross-file cross/i686-w64-mingw32.txt
 check subproject subproject jemalloc jemalloc
 check pkg-config pkgconfig
 check install installed
+check cmake cmake_package
 
 echo "whole matrix: $((SECONDS - started)) s"
 [ $failed -eq 0 ] || echo "failed: ${failures[*]}"
