@@ -195,6 +195,22 @@ cmake_package() {
     done
 }
 
+# The release tarball (meson dist: the committed tree), unpacked, built and
+# tested on its own: every file a build or a test needs must be in it. The
+# allocator suite, slow and already run on these sources above, is left out.
+dist() {
+    local dir=$out/dist version
+    rm -rf "$dir"
+    version=$(python3 tools/version.py include/heapmin.h)
+    meson setup "$dir/build" -Dtests=false
+    meson dist -C "$dir/build" --no-tests --formats xztar
+    tar -C "$dir" -xJf "$dir/build/meson-dist/heapmin-$version.tar.xz"
+    meson setup "$dir/unpacked" "$dir/heapmin-$version" -Dwerror=true
+    meson compile -C "$dir/unpacked"
+    meson test -C "$dir/unpacked" --print-errorlogs --no-suite allocator
+    ls -l "$dir/build/meson-dist/"
+}
+
 mkdir -p "$out"
 if [ $load -eq 1 ]; then
     for _ in 1 2; do sh -c 'while :; do :; done' & done
@@ -234,6 +250,7 @@ check subproject subproject jemalloc jemalloc
 check pkg-config pkgconfig
 check install installed
 check cmake cmake_package
+check dist dist
 
 echo "whole matrix: $((SECONDS - started)) s"
 [ $failed -eq 0 ] || echo "failed: ${failures[*]}"
