@@ -29,8 +29,13 @@ static int nsources;
 static pthread_t thread;
 static volatile int have_thread;
 
+static void register_fork_handlers(void);
+
 void heapmin__auto_lock(void)
 {
+    /* Before the lock is first taken: a fork while it is held must find
+     * the handlers that release it in the child. */
+    pthread_once(&once, register_fork_handlers);
     pthread_mutex_lock(&lock);
 }
 
@@ -93,7 +98,6 @@ int heapmin__waiter_open(int pressure, char *desc, size_t len)
 {
     char drained[64];
 
-    pthread_once(&once, register_fork_handlers);
     if (wake_pipe[0] < 0) {
         int err = make_pipe();
         if (err != 0)
