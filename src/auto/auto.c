@@ -5,7 +5,6 @@
  * waking are the platform's (posix.c, win32.c).
  */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
