@@ -42,7 +42,7 @@ heapmin_need_packages meson ninja-build pkg-config python3 binutils gcc g++ \
     libclang-rt-14-dev libtbbmalloc2 libtbb-dev musl-tools valgrind \
     gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-i686 \
     g++-mingw-w64-i686 wine wine64 gunicorn util-linux mandoc groff-base \
-    man-db cmake python3-dev || exit 1
+    man-db cmake python3-dev git xz-utils || exit 1
 
 # Wine quietly, and without offering to install Mono or Gecko.
 export WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
@@ -168,18 +168,18 @@ installed() {
 cmake_package() {
     local dir=$out/cmake prefix
     rm -rf "$dir"
-    meson setup "$dir/build" --prefix="$dir/prefix" -Dtrim_backend=jemalloc \
-        -Dtests=false
+    # libdir=lib: meson's default depends on whether dpkg-dev is installed.
+    meson setup "$dir/build" --prefix="$dir/prefix" --libdir=lib \
+        -Dtrim_backend=jemalloc -Dtests=false
     meson install -C "$dir/build"
     mv "$dir/prefix" "$dir/moved"
     prefix=$dir/moved
     consumer() { # NAME CMAKE-ARGS...
         local b=$dir/$1
         shift
-        cmake -S tests/cmake -B "$b" -DCMAKE_PREFIX_PATH="$prefix" "$@" &&
-            cmake --build "$b" &&
-            LD_LIBRARY_PATH=$prefix/lib/x86_64-linux-gnu:$prefix/lib \
-                "$b/live-malloc" jemalloc
+        cmake -G Ninja -S tests/cmake -B "$b" -DCMAKE_PREFIX_PATH="$prefix" \
+            "$@" && cmake --build "$b" &&
+            LD_LIBRARY_PATH=$prefix/lib "$b/live-malloc" jemalloc
     }
     consumer shared -DHOW=package -DWANT=0.3
     consumer older -DHOW=package -DWANT=0.2
@@ -188,7 +188,7 @@ cmake_package() {
     PKG_CONFIG_PATH=$(dirname "$(find "$prefix" -name heapmin.pc)") \
         consumer pkgconfig -DHOW=pkgconfig
     for too_new in 0.4 1.0 0.1...\<0.3; do
-        if cmake -S tests/cmake -B "$dir/new" -DCMAKE_PREFIX_PATH="$prefix" \
+        if cmake -G Ninja -S tests/cmake -B "$dir/new" -DCMAKE_PREFIX_PATH="$prefix" \
             -DWANT=$too_new >"$dir/new.log" 2>&1; then
             echo "find_package(heapmin $too_new) must fail"
             return 1
