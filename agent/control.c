@@ -123,7 +123,8 @@ static void answer(int c)
     else
         snprintf(reply, sizeof reply,
                  "error=unknown request (send trim or status)\n");
-    reply[sizeof reply - 5] = '\0';
+    /* Room for the closing line, however long the reply came out. */
+    reply[sizeof reply - sizeof "end\n"] = '\0';
     strcat(reply, "end\n");
     /* Never SIGPIPE: the default action would end the host. */
     if (send(c, reply, strlen(reply), MSG_NOSIGNAL) < 0)

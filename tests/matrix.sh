@@ -148,7 +148,7 @@ pkgconfig() {
 # finds the installed agent (not the build tree's), and the agent finds the
 # installed library beside it.
 installed() {
-    local dir=$out/install
+    local dir=$out/install threads
     rm -rf "$dir"
     meson setup "$dir/build" --prefix="$dir/prefix" -Dtests=false
     meson install -C "$dir/build"
