@@ -8,6 +8,9 @@
  * not wake its parent's trimmer.
  */
 #define _GNU_SOURCE /* pipe2, pthread_setname_np */
+#if defined(__APPLE__)
+#define _DARWIN_C_SOURCE /* pthread_setname_np */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -46,7 +49,30 @@ void heapmin__auto_unlock(void)
 
 static int make_pipe(void)
 {
+#if defined(HEAPMIN_HAVE_PIPE2)
     return pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) == 0 ? 0 : errno;
+#else
+    /*
+     * Without pipe2 (macOS), another thread's fork and exec before the
+     * flags are set would carry a pipe's two ends into its program:
+     * harmless.
+     */
+    int i;
+
+    if (pipe(wake_pipe) != 0)
+        return errno;
+    for (i = 0; i < 2; i++)
+        if (fcntl(wake_pipe[i], F_SETFD, FD_CLOEXEC) != 0 ||
+            fcntl(wake_pipe[i], F_SETFL, O_NONBLOCK) != 0) {
+            int err = errno;
+
+            close(wake_pipe[0]);
+            close(wake_pipe[1]);
+            wake_pipe[0] = wake_pipe[1] = -1;
+            return err;
+        }
+    return 0;
+#endif
 }
 
 static void close_sources(void)
@@ -181,8 +207,11 @@ static void (*thread_fn)(void);
 static void *thread_main(void *arg)
 {
     (void)arg;
-#if defined(__GLIBC__)
+    /* Seen in top -H, ps -L and debuggers; each system spells it its way. */
+#if defined(__GLIBC__) || defined(__BIONIC__)
     pthread_setname_np(pthread_self(), "heapmin");
+#elif defined(__APPLE__)
+    pthread_setname_np("heapmin");
 #endif
     thread_fn();
     return NULL;

@@ -1,6 +1,7 @@
 /*
  * POSIX backend for an explicit trim_backend: malloc_trim, jemalloc,
- * tcmalloc, mimalloc, scudo or tbbmalloc, linked in. meson defines
+ * tcmalloc, mimalloc, scudo or tbbmalloc, linked in; also the C library's
+ * own jemalloc on FreeBSD and NetBSD, which trim_backend=auto picks there. meson defines
  * HEAPMIN_MECHANISM (the mechanism, as heapmin__jemalloc), HEAPMIN_ENTRY
  * (its entry point, as mallctl), HEAPMIN_ENTRY_HEADER (where that is
  * declared) and HEAPMIN_PROBE (the symbol that identifies the allocator,

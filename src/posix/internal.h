@@ -40,11 +40,29 @@ struct heapmin__mechanism {
 };
 
 extern const struct heapmin__mechanism heapmin__jemalloc;
+extern const struct heapmin__mechanism heapmin__jemalloc_arenas;
 extern const struct heapmin__mechanism heapmin__malloc_trim;
 extern const struct heapmin__mechanism heapmin__mimalloc;
 extern const struct heapmin__mechanism heapmin__scudo;
 extern const struct heapmin__mechanism heapmin__tbbmalloc;
 extern const struct heapmin__mechanism heapmin__tcmalloc;
+
+/* jemalloc's control call, shared by jemalloc.c and jemalloc_arenas.c. */
+typedef int (*heapmin__mallctl_fn)(const char *, void *, size_t *, void *,
+                                   size_t);
+
+/*
+ * Flushes the calling thread's jemalloc cache (other threads' are out of
+ * reach), if it has one. Returns 0 or mallctl's error.
+ */
+int heapmin__jemalloc_flush(heapmin__mallctl_fn mallctl);
+
+/*
+ * mallopt(M_PURGE_ALL), else mallopt(M_PURGE): scudo's and Android's C
+ * library's request to give every free page back. Returns 0, or ENOSYS when
+ * mallopt knows neither (answers 0 to both).
+ */
+int heapmin__mallopt_purge(int (*mallopt)(int, int));
 
 /* The shared object that serves malloc, as dladdr and dlopen see it. */
 struct heapmin__live {

@@ -1,6 +1,12 @@
 /*
  * jemalloc's own call: flush the calling thread's cache, then purge every
  * arena. Other threads' caches are out of reach.
+ *
+ * Used by detection (libjemalloc preloaded or linked first, on Linux), by
+ * trim_backend=jemalloc with Debian's libjemalloc, and for FreeBSD's C
+ * library, which is jemalloc 5 from FreeBSD 12 and defines
+ * MALLCTL_ARENAS_ALL in <malloc_np.h>. Tested here against Debian's
+ * jemalloc 5.3; on FreeBSD only in the workflow (README, "Platforms").
  */
 #define _POSIX_C_SOURCE 200809L /* sysconf */
 #include <stdbool.h>
@@ -16,30 +22,31 @@
  */
 #define PURGE_ALL_ARENAS "arena.4096.purge"
 
-typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
-
-static int trim(void *entry)
+int heapmin__jemalloc_flush(heapmin__mallctl_fn mallctl)
 {
-    mallctl_fn mallctl;
     bool enabled = false;
     size_t len = sizeof enabled;
     int err;
 
-    /* POSIX lets a function pointer travel as void *; copy it back. */
-    memcpy(&mallctl, &entry, sizeof mallctl);
     /*
      * Without a thread cache (MALLOC_CONF=tcache:false) the flush would
      * fail with EFAULT, which is no reason to fail the trim.
      */
     err = mallctl("thread.tcache.enabled", &enabled, &len, NULL, 0);
-    if (err != 0)
+    if (err != 0 || !enabled)
         return err;
-    if (enabled) {
-        err = mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
-        if (err != 0)
-            return err;
-    }
-    return mallctl(PURGE_ALL_ARENAS, NULL, NULL, NULL, 0);
+    return mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
+}
+
+static int trim(void *entry)
+{
+    heapmin__mallctl_fn mallctl;
+    int err;
+
+    /* POSIX lets a function pointer travel as void *; copy it back. */
+    memcpy(&mallctl, &entry, sizeof mallctl);
+    err = heapmin__jemalloc_flush(mallctl);
+    return err != 0 ? err : mallctl(PURGE_ALL_ARENAS, NULL, NULL, NULL, 0);
 }
 
 /*
@@ -49,7 +56,7 @@ static int trim(void *entry)
  */
 static heapmin_int64 free_bytes(void *entry)
 {
-    mallctl_fn mallctl;
+    heapmin__mallctl_fn mallctl;
     unsigned long long epoch = 1;
     size_t dirty = 0, muzzy = 0, len = sizeof epoch;
 

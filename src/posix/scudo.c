@@ -8,7 +8,8 @@
  *
  * mallopt is glibc's name too, and glibc's answers 1 to both and does
  * nothing: so scudo is recognised by __scudo_print_stats, and this is only
- * ever called with scudo's own mallopt.
+ * ever called with scudo's own mallopt. Android's C library passes the same
+ * requests on to its allocator (mallopt.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -19,14 +20,19 @@
 #define M_PURGE (-101)
 #define M_PURGE_ALL (-104)
 
+int heapmin__mallopt_purge(int (*mallopt)(int, int))
+{
+    if (mallopt(M_PURGE_ALL, 0) == 1)
+        return 0;
+    return mallopt(M_PURGE, 0) == 1 ? 0 : ENOSYS;
+}
+
 static int trim(void *entry)
 {
     int (*mallopt)(int, int);
 
     memcpy(&mallopt, &entry, sizeof mallopt);
-    if (mallopt(M_PURGE_ALL, 0) == 1)
-        return 0;
-    return mallopt(M_PURGE, 0) == 1 ? 0 : ENOSYS;
+    return heapmin__mallopt_purge(mallopt);
 }
 
 const struct heapmin__mechanism heapmin__scudo = {
