@@ -7,6 +7,13 @@
 #include <stddef.h>
 #include <string.h>
 
+/* The allocator inside the C library: FreeBSD's and NetBSD's is jemalloc. */
+#if defined(__FreeBSD__) || defined(__NetBSD__)
+#define LIBC_ALLOCATOR "jemalloc"
+#else
+#define LIBC_ALLOCATOR "glibc"
+#endif
+
 static Dl_info live;
 static void *live_handle;
 
@@ -51,7 +58,7 @@ const char *direct_allocator(void)
     name = strrchr(live.dli_fname, '/');
     name = name != NULL ? name + 1 : live.dli_fname;
     if (strncmp(name, "libc.so", 7) == 0)
-        return "glibc";
+        return LIBC_ALLOCATOR;
     if (strstr(name, "jemalloc") != NULL)
         return "jemalloc";
     if (strstr(name, "tcmalloc") != NULL)

@@ -6,6 +6,8 @@
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS under -std=c99 */
 #include "frag.h"
 
+#include "heapmin.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,7 +154,11 @@ long long frag_resident(void)
         kib = kib * 10 + (*s - '0');
     return kib * 1024;
 #else
-    return -1;
+    /*
+     * macOS and the BSDs: heapmin's own reading (its footprint on macOS),
+     * so there this is not an independent measure.
+     */
+    return heapmin_resident_bytes();
 #endif
 }
 

@@ -15,14 +15,18 @@ import sys
 LINKER_MARKERS = {"__bss_start", "_edata", "_end"}
 
 def defined_globals(nm, lib, dynamic):
+    # -D reads ELF's dynamic symbol table; a Mach-O library has only one.
+    dynamic = dynamic and sys.platform != "darwin"
     args = [nm, "--defined-only", "-g"] + (["-D"] if dynamic else []) + [lib]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     names = set()
+    # Mach-O (macOS) spells every C symbol with a leading underscore.
+    strip = 1 if sys.platform == "darwin" else 0
     for line in out.splitlines():
         fields = line.split()
         # "ADDRESS TYPE NAME"; archive member headers and blanks are skipped.
         if len(fields) == 3 and len(fields[1]) == 1:
-            names.add(fields[2])
+            names.add(fields[2][strip:])
     return names
 
 
