@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test matrix, the README's test command and what CI runs: every
 # backend and toolchain heapmin claims, built with --werror and tested with
-# meson test, plus the sanitizer and valgrind runs and the two ways a
-# consumer links heapmin (meson subproject, pkg-config).
+# meson test, plus the sanitizer and valgrind runs, the ways a consumer
+# links heapmin (meson subproject, pkg-config, CMake), the installed tree,
+# the release tarball and a check of the GitHub workflow that runs heapmin
+# on the systems these machines cannot (.github/workflows/ci.yml).
 #
 # Usage: tests/matrix.sh [--repeat N] [--load] [CONFIG...]
 #   (default: every configuration)
@@ -258,6 +260,9 @@ check pkg-config pkgconfig
 check install installed
 check cmake cmake_package
 check dist dist
+# The GitHub workflow (.github/workflows/ci.yml), which cannot run here:
+# yamllint and the workflow schema.
+check workflow tools/check-workflow.sh
 
 echo "whole matrix: $((SECONDS - started)) s"
 [ $failed -eq 0 ] || echo "failed: ${failures[*]}"
