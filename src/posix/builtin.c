@@ -1,11 +1,11 @@
 /*
  * POSIX backend for an explicit trim_backend: malloc_trim, jemalloc,
  * tcmalloc, mimalloc, scudo or tbbmalloc, linked in; also the C library's
- * own jemalloc on FreeBSD and NetBSD, which trim_backend=auto picks there. meson defines
- * HEAPMIN_MECHANISM (the mechanism, as heapmin__jemalloc), HEAPMIN_ENTRY
- * (its entry point, as mallctl), HEAPMIN_ENTRY_HEADER (where that is
- * declared) and HEAPMIN_PROBE (the symbol that identifies the allocator,
- * often the entry point itself).
+ * own jemalloc on FreeBSD and NetBSD, which trim_backend=auto picks there.
+ * meson defines HEAPMIN_MECHANISM (the mechanism, as heapmin__jemalloc),
+ * HEAPMIN_ENTRY (its entry point, as mallctl), HEAPMIN_ENTRY_HEADER (where
+ * that is declared) and HEAPMIN_PROBE (the symbol that identifies the
+ * allocator, often the entry point itself).
  *
  * Linking an allocator does not make it the process's malloc (SPEC.md,
  * "POSIX facts"). So at the first call heapmin checks that the linked probe
