@@ -2,8 +2,11 @@
 # Validates .github/workflows/*.yml here, before any runner sees them:
 # yamllint in strict mode (settings in .yamllint), then GitHub's workflow
 # schema as @action-validator/core checks it. That package comes from the
-# npm registry at a pinned version, its checksum checked against the one
-# the registry published, and is kept in build-matrix/ (no npm needed).
+# npm registry at a pinned version and is kept in build-matrix/ (no npm
+# needed). What is trusted is its checksum, the one the registry published,
+# checked before anything is unpacked, not the connection: curl takes the
+# registry's certificate as it comes (--insecure), so that the check also
+# runs behind a TLS-intercepting proxy whose CA a bare machine lacks (ours).
 # Prints one line per valid file; exits non-zero on any error.
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,13 +19,13 @@ dir=$PWD/build-matrix/action-validator-$version
 if [ ! -f "$dir/package/action_validator.js" ]; then
     rm -rf "$dir"
     mkdir -p "$dir"
-    curl -fsSL -o "$dir/core.tgz" \
+    curl -fsSL --insecure -o "$dir/core.tgz" \
         "https://registry.npmjs.org/@action-validator/core/-/core-$version.tgz"
     got=sha512-$(python3 -c 'import base64, hashlib, sys
 print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' \
         "$dir/core.tgz")
     if [ "$got" != "$integrity" ]; then
-        echo "check-workflow: core-$version.tgz is $got, the registry says $integrity" >&2
+        echo "check-workflow: core-$version.tgz is $got, not the pinned $integrity" >&2
         exit 1
     fi
     tar -C "$dir" -xzf "$dir/core.tgz"
