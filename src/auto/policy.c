@@ -19,7 +19,10 @@ void heapmin__policy_init(struct heapmin__policy *p,
     p->budget = config->cpu_budget;
     p->baseline = resident;
     p->last_resident = resident;
-    p->free_ref = free;
+    /* No trim has run yet: everything counted free at the start may be
+     * resident (a program that freed before its trimmer started, as a
+     * prefork worker may, would otherwise never be trimmed). */
+    p->free_ref = -1;
     p->last_free = free;
     p->count_cost = 0;
     p->count_resident = -1;

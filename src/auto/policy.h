@@ -19,6 +19,7 @@
  *     min_release x backoff bytes:
  *     - from the allocator's own count of free bytes, read at open checks:
  *       what it counts now minus what it counted just after the last trim
+ *       (before the first trim, all it counts: nothing was released yet)
  *       (jemalloc's dirty pages and tcmalloc's free spans fall to 0 when
  *       trimmed; glibc's free chunks stay counted, released or not, so only
  *       what was freed since counts, less what resident size grew since:
