@@ -174,8 +174,8 @@ struct heapmin_auto_config {
      * 100 ms (or interval_ms, if shorter). */
     unsigned interval_ms;
     /* The share of one CPU that trimming may take, over time: after a trim
-     * that took t, the next waits at least t / cpu_budget (default 0.005,
-     * half a percent). At most 1. */
+     * that took t of the trimmer's CPU time, the next waits at least
+     * t / cpu_budget (default 0.005, half a percent). At most 1. */
     double cpu_budget;
     /* A trim is worth it when it is expected to release at least this many
      * bytes (default 8 MiB); doubled after each trim that releases less
@@ -208,7 +208,7 @@ struct heapmin_auto_stats {
     heapmin_int64 last_released; /* bytes, -1 where unknown */
     heapmin_int64 last_elapsed_ns;
     heapmin_int64 deferred; /* checks where the CPU budget put a trim off */
-    heapmin_int64 count_ns; /* time spent reading the allocator's count */
+    heapmin_int64 count_ns; /* CPU time spent reading the allocator's count */
     unsigned interval_ms;   /* the configuration in force */
     double cpu_budget;
     heapmin_int64 min_release;
