@@ -19,7 +19,9 @@ dir=$PWD/build-matrix/action-validator-$version
 if [ ! -f "$dir/package/action_validator.js" ]; then
     rm -rf "$dir"
     mkdir -p "$dir"
-    curl -fsSL --insecure -o "$dir/core.tgz" \
+    # --retry: a registry that drops a connection once must not fail CI.
+    curl -fsSL --insecure --retry 5 --retry-all-errors --retry-delay 5 \
+        -o "$dir/core.tgz" \
         "https://registry.npmjs.org/@action-validator/core/-/core-$version.tgz"
     got=sha512-$(python3 -c 'import base64, hashlib, sys
 print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' \

@@ -22,6 +22,19 @@ heapmin_need_packages() {
     fi
     echo "deps: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq &&
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # A mirror being synced or a dropped connection fails one try; a few
+    # more, a little apart, get past it. A real error fails them all.
+    local try
+    for try in 1 2 3 4 5; do
+        if apt-get update -qq &&
+            apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+                >/dev/null; then
+            return 0
+        fi
+        [ $try -lt 5 ] || break
+        echo "deps: apt-get failed (try $try of 5); again in $((try * 10)) s" >&2
+        sleep $((try * 10))
+    done
+    echo "deps: apt-get failed 5 times; giving up (the messages above say why)" >&2
+    return 1
 }
