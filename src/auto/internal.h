@@ -21,8 +21,8 @@ void heapmin__auto_lock(void);
 void heapmin__auto_unlock(void);
 
 /*
- * Sets up the wake-up channel (once per process, kept open so that a signal
- * handler never writes to a closed descriptor) and, with pressure set, the
+ * Sets up the wake-up (once per process, kept so that a signal handler
+ * never posts to something gone) and, with pressure set, the
  * memory-pressure sources, describing in desc which are used and which are
  * not. Returns 0 or an errno value. Called with the lock held.
  */
@@ -60,11 +60,30 @@ void heapmin__thread_join(void);
 /* Called by posix.c in a fork child: the child has no trimmer thread. */
 void heapmin__auto_forked(void);
 
+#if !defined(_WIN32)
+#include "../posix/fd.h"
+
+/*
+ * The POSIX trimmer's wake-up (wake-sem.c; wake-pipe.c on macOS): bits
+ * posted by any thread or signal handler, collected by the trimmer.
+ * heapmin__wake_init() is idempotent and returns 0 or errno;
+ * heapmin__wake_post() is async-signal-safe and returns 0 or errno;
+ * heapmin__wake_wait() waits up to timeout_ns (0: not at all) and returns
+ * the bits posted since the last call; heapmin__wake_forked() gives a fork
+ * child a wake-up of its own.
+ */
+int heapmin__wake_init(void);
+int heapmin__wake_post(unsigned bits);
+unsigned heapmin__wake_wait(heapmin_int64 timeout_ns);
+void heapmin__wake_forked(void);
+
 /* Linux memory pressure (psi.c); elsewhere none. Each opened source is a
  * descriptor to poll for POLLPRI (PSI) or POLLIN (a FIFO or socket that
- * systemd's MEMORY_PRESSURE_WATCH may name). Returns how many were opened
- * into fds (at most max), describing all in desc. */
-int heapmin__pressure_open(int *fds, int *events, int max, char *desc,
-                           size_t len);
+ * systemd's MEMORY_PRESSURE_WATCH may name), taken with heapmin__fd_adopt.
+ * Returns how many were opened into fds (at most max), describing all in
+ * desc. */
+int heapmin__pressure_open(struct heapmin__fd *fds, int *events, int max,
+                           char *desc, size_t len);
+#endif
 
 #endif

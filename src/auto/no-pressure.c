@@ -7,8 +7,8 @@
 
 #include "internal.h"
 
-int heapmin__pressure_open(int *fds, int *events, int max, char *desc,
-                           size_t len)
+int heapmin__pressure_open(struct heapmin__fd *fds, int *events, int max,
+                           char *desc, size_t len)
 {
     (void)fds;
     (void)events;

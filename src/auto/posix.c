@@ -1,18 +1,18 @@
 /*
- * The trimmer's thread and waiting on POSIX systems: a pthread, poll() on a
- * wake-up pipe and the memory-pressure sources (psi.c), and fork handlers.
+ * The trimmer's thread and waiting on POSIX systems: a pthread that sleeps
+ * on the wake-up (wake-sem.c, or wake-pipe.c on macOS), looks at the
+ * memory-pressure sources (psi.c) at least every PRESSURE_SLICE_NS, and
+ * fork handlers.
  *
- * The pipe is made once and never closed, so heapmin_auto_request() can
- * write to it from a signal handler at any time (write() is
- * async-signal-safe); a fork child makes its own, so that its requests do
- * not wake its parent's trimmer.
+ * The pressure sources are descriptors kept inside the program: each is
+ * checked before every use (fd.h), and one that the program closed or
+ * reused is forgotten, never polled, read or closed again.
  */
-#define _GNU_SOURCE /* pipe2, pthread_setname_np */
+#define _GNU_SOURCE /* pthread_setname_np */
 #if defined(__APPLE__)
 #define _DARWIN_C_SOURCE /* pthread_setname_np */
 #endif
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,12 +21,15 @@
 #include "internal.h"
 
 #define MAX_SOURCES 4
+/*
+ * How late a pressure event may be seen. A PSI trigger stays raised until
+ * it is polled, so none is lost; its window is 2 s, so a second is timely.
+ */
+#define PRESSURE_SLICE_NS ((heapmin_int64)1000000000)
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-/* The write end is read by heapmin_auto_request() in signal handlers. */
-static int wake_pipe[2] = {-1, -1};
-static int sources[MAX_SOURCES];
+static struct heapmin__fd sources[MAX_SOURCES];
 static int source_events[MAX_SOURCES];
 static int nsources;
 static pthread_t thread;
@@ -47,49 +50,20 @@ void heapmin__auto_unlock(void)
     pthread_mutex_unlock(&lock);
 }
 
-static int make_pipe(void)
-{
-#if defined(HEAPMIN_HAVE_PIPE2)
-    return pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) == 0 ? 0 : errno;
-#else
-    /*
-     * Without pipe2 (macOS), another thread's fork and exec before the
-     * flags are set would carry a pipe's two ends into its program:
-     * harmless.
-     */
-    int i;
-
-    if (pipe(wake_pipe) != 0)
-        return errno;
-    for (i = 0; i < 2; i++)
-        if (fcntl(wake_pipe[i], F_SETFD, FD_CLOEXEC) != 0 ||
-            fcntl(wake_pipe[i], F_SETFL, O_NONBLOCK) != 0) {
-            int err = errno;
-
-            close(wake_pipe[0]);
-            close(wake_pipe[1]);
-            wake_pipe[0] = wake_pipe[1] = -1;
-            return err;
-        }
-    return 0;
-#endif
-}
-
 static void close_sources(void)
 {
     int i;
 
     for (i = 0; i < nsources; i++)
-        if (sources[i] >= 0)
-            close(sources[i]);
+        heapmin__fd_close(&sources[i]);
     nsources = 0;
 }
 
 /*
  * fork() copies the lock but not the trimmer thread: the lock is taken
  * around fork so that the child never inherits it held, and the child
- * forgets the thread, closes its copies of the sources and makes its own
- * pipe.
+ * forgets the thread, closes its copies of the sources and gets a wake-up
+ * of its own.
  */
 static void before_fork(void)
 {
@@ -103,12 +77,7 @@ static void after_fork_parent(void)
 
 static void after_fork_child(void)
 {
-    if (wake_pipe[0] >= 0) {
-        close(wake_pipe[0]);
-        close(wake_pipe[1]);
-        wake_pipe[0] = wake_pipe[1] = -1;
-        make_pipe();
-    }
+    heapmin__wake_forked();
     close_sources();
     have_thread = 0;
     heapmin__auto_forked();
@@ -122,16 +91,12 @@ static void register_fork_handlers(void)
 
 int heapmin__waiter_open(int pressure, char *desc, size_t len)
 {
-    char drained[64];
+    int err = heapmin__wake_init();
 
-    if (wake_pipe[0] < 0) {
-        int err = make_pipe();
-        if (err != 0)
-            return err;
-    }
+    if (err != 0)
+        return err;
     /* Wake-ups meant for an earlier trimmer. */
-    while (read(wake_pipe[0], drained, sizeof drained) > 0)
-        ;
+    heapmin__wake_wait(0);
     nsources = 0;
     if (pressure)
         nsources = heapmin__pressure_open(sources, source_events, MAX_SOURCES,
@@ -146,40 +111,33 @@ void heapmin__waiter_close(void)
     close_sources();
 }
 
-unsigned heapmin__waiter_wait(heapmin_int64 timeout_ns)
+/* The pressure sources that fired, without waiting; 0 if none. */
+static unsigned poll_sources(int *alive)
 {
-    struct pollfd fds[1 + MAX_SOURCES];
+    struct pollfd fds[MAX_SOURCES];
+    int map[MAX_SOURCES], i, n = 0;
     unsigned woke = 0;
-    int i, n, ms;
     char bytes[64];
 
-    fds[0].fd = wake_pipe[0];
-    fds[0].events = POLLIN;
-    /* poll() skips the negative descriptors of dropped sources. */
-    for (i = 0; i < nsources; i++) {
-        fds[1 + i].fd = sources[i];
-        fds[1 + i].events = (short)source_events[i];
-    }
-    /* Rounded up, so that a wait never ends just before its deadline. */
-    ms = timeout_ns <= 0 ? 0 : (int)((timeout_ns + 999999) / 1000000);
-    n = poll(fds, (nfds_t)(1 + nsources), ms);
-    if (n <= 0)
+    for (i = 0; i < nsources; i++)
+        if (heapmin__fd_check(&sources[i])) {
+            fds[n].fd = sources[i].fd;
+            fds[n].events = (short)source_events[i];
+            map[n++] = i;
+        }
+    *alive = n;
+    if (n == 0 || poll(fds, (nfds_t)n, 0) <= 0)
         return 0;
-    if (fds[0].revents & POLLIN) {
-        ssize_t got;
-        while ((got = read(wake_pipe[0], bytes, sizeof bytes)) > 0)
-            for (i = 0; i < got; i++)
-                woke |= (unsigned char)bytes[i];
-    }
-    for (i = 0; i < nsources; i++) {
-        short r = fds[1 + i].revents;
+    for (i = 0; i < n; i++) {
+        struct heapmin__fd *s = &sources[map[i]];
+        short r = fds[i].revents;
+
         if (r & (POLLERR | POLLHUP | POLLNVAL)) {
             /* The source is gone (its cgroup was removed): drop it. */
-            close(sources[i]);
-            sources[i] = -1;
+            heapmin__fd_close(s);
         } else if (r & POLLIN) {
             /* A FIFO or socket: drain what was written. */
-            while (read(sources[i], bytes, sizeof bytes) > 0)
+            while (read(s->fd, bytes, sizeof bytes) > 0)
                 ;
             woke |= HEAPMIN__WAKE_PRESSURE;
         } else if (r & POLLPRI) {
@@ -189,17 +147,29 @@ unsigned heapmin__waiter_wait(heapmin_int64 timeout_ns)
     return woke;
 }
 
+unsigned heapmin__waiter_wait(heapmin_int64 timeout_ns)
+{
+    heapmin_int64 end = heapmin__now_ns() + timeout_ns, left = timeout_ns;
+    int alive = 0;
+
+    for (;;) {
+        unsigned woke = poll_sources(&alive);
+
+        if (woke == 0)
+            woke = heapmin__wake_wait(
+                alive > 0 && left > PRESSURE_SLICE_NS ? PRESSURE_SLICE_NS
+                                                      : left);
+        if (woke != 0)
+            return woke | poll_sources(&alive);
+        left = end - heapmin__now_ns();
+        if (left <= 0)
+            return 0;
+    }
+}
+
 int heapmin__waiter_wake(unsigned bits)
 {
-    unsigned char b = (unsigned char)bits;
-    int fd = HEAPMIN__LOAD(wake_pipe[1]);
-
-    if (fd < 0)
-        return ESRCH;
-    /* A full pipe already holds a wake-up: that is enough. */
-    if (write(fd, &b, 1) < 0 && errno != EAGAIN)
-        return errno;
-    return 0;
+    return heapmin__wake_post(bits);
 }
 
 static void (*thread_fn)(void);

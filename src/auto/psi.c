@@ -126,8 +126,8 @@ static void cgroup_file(char *out, size_t len)
                  strcmp(group, "/") == 0 ? "" : group);
 }
 
-int heapmin__pressure_open(int *fds, int *events, int max, char *desc,
-                           size_t len)
+int heapmin__pressure_open(struct heapmin__fd *fds, int *events, int max,
+                           char *desc, size_t len)
 {
     const char *path = getenv("MEMORY_PRESSURE_WATCH");
     const char *write64 = getenv("MEMORY_PRESSURE_WRITE");
@@ -145,7 +145,7 @@ int heapmin__pressure_open(int *fds, int *events, int max, char *desc,
     } else if ((fd = watch(path, what, (size_t)size, &events[n])) < 0) {
         note(desc, len, "not: systemd %s (%s)", path, strerror(errno));
     } else {
-        fds[n++] = fd;
+        n += heapmin__fd_adopt(&fds[n], fd) == 0;
         note(desc, len, "systemd %s", path);
     }
 
@@ -156,7 +156,7 @@ int heapmin__pressure_open(int *fds, int *events, int max, char *desc,
         /* systemd's watch already is this cgroup's file. */
     } else if (n < max &&
                (fd = watch(cgroup, trigger, sizeof trigger, &events[n])) >= 0) {
-        fds[n++] = fd;
+        n += heapmin__fd_adopt(&fds[n], fd) == 0;
         note(desc, len, "cgroup %s", cgroup);
     } else {
         note(desc, len, "not: cgroup %s (%s)", cgroup, strerror(errno));
@@ -164,7 +164,7 @@ int heapmin__pressure_open(int *fds, int *events, int max, char *desc,
 
     if (n < max && (fd = watch("/proc/pressure/memory", trigger, sizeof trigger,
                                &events[n])) >= 0) {
-        fds[n++] = fd;
+        n += heapmin__fd_adopt(&fds[n], fd) == 0;
         note(desc, len, "psi /proc/pressure/memory");
     } else {
         note(desc, len, "not: psi /proc/pressure/memory (%s)", strerror(errno));
