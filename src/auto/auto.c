@@ -139,6 +139,16 @@ static void run(void)
         o.now = heapmin__now_ns();
         o.busy = busy(&cpu, o.now);
         o.resident = heapmin_resident_bytes();
+        /* The program's threads have all ended: so does this one, and the
+         * process with it, as it would have without heapmin. */
+        if (o.resident == 0 && heapmin__waiter_alone()) {
+            heapmin__auto_lock();
+            state.running = 0;
+            state.stats.running = 0;
+            HEAPMIN__STORE(accepting, 0);
+            heapmin__auto_unlock();
+            return;
+        }
         o.free = b->free_bytes != NULL &&
                          heapmin__policy_count_now(&policy, o.now, o.resident,
                                                    o.busy)

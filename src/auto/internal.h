@@ -33,6 +33,12 @@ void heapmin__waiter_close(void);
 unsigned heapmin__waiter_wait(heapmin_int64 timeout_ns);
 /* Wakes the trimmer with bits. Async-signal-safe. Returns 0 or errno. */
 int heapmin__waiter_wake(unsigned bits);
+/*
+ * Whether the trimmer is the only thread left of a process whose main
+ * thread has ended (Linux; 0 elsewhere): the trimmer must then end, or it
+ * would keep the process alive. Call only when resident size read 0.
+ */
+int heapmin__waiter_alone(void);
 
 /*
  * Starts fn on a new thread named "heapmin" with every signal blocked (a

@@ -19,6 +19,9 @@
 #include <unistd.h>
 
 #include "internal.h"
+#if defined(__linux__)
+#include "../posix/leader.h"
+#endif
 
 #define MAX_SOURCES 4
 /*
@@ -26,6 +29,8 @@
  * it is polled, so none is lost; its window is 2 s, so a second is timely.
  */
 #define PRESSURE_SLICE_NS ((heapmin_int64)1000000000)
+/* The trimmer calls the allocator and formats a report: a few KiB. */
+#define STACK_SIZE (256 * 1024)
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -156,9 +161,9 @@ unsigned heapmin__waiter_wait(heapmin_int64 timeout_ns)
         unsigned woke = poll_sources(&alive);
 
         if (woke == 0)
-            woke = heapmin__wake_wait(
-                alive > 0 && left > PRESSURE_SLICE_NS ? PRESSURE_SLICE_NS
-                                                      : left);
+            woke = heapmin__wake_wait(alive > 0 && left > PRESSURE_SLICE_NS
+                                          ? PRESSURE_SLICE_NS
+                                          : left);
         if (woke != 0)
             return woke | poll_sources(&alive);
         left = end - heapmin__now_ns();
@@ -170,6 +175,18 @@ unsigned heapmin__waiter_wait(heapmin_int64 timeout_ns)
 int heapmin__waiter_wake(unsigned bits)
 {
     return heapmin__wake_post(bits);
+}
+
+int heapmin__waiter_alone(void)
+{
+#if defined(__linux__)
+    int left = heapmin__threads_after_leader();
+
+    /* The zombie leader and this thread. */
+    return left > 0 && left <= 2;
+#else
+    return 0;
+#endif
 }
 
 static void (*thread_fn)(void);
@@ -189,6 +206,7 @@ static void *thread_main(void *arg)
 
 int heapmin__thread_start(void (*fn)(void))
 {
+    pthread_attr_t attr;
     sigset_t all, old;
     int err;
 
@@ -196,7 +214,16 @@ int heapmin__thread_start(void (*fn)(void))
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     thread_fn = fn;
-    err = pthread_create(&thread, NULL, thread_main, NULL);
+    /* A small stack: the default (8 MiB) counts in full against
+     * RLIMIT_MEMLOCK in a program that calls mlockall(MCL_FUTURE). A
+     * program with large static TLS, which comes out of the stack,
+     * needs the default. */
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, STACK_SIZE);
+    err = pthread_create(&thread, &attr, thread_main, NULL);
+    if (err == EINVAL)
+        err = pthread_create(&thread, NULL, thread_main, NULL);
+    pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (err == 0)
         have_thread = 1;

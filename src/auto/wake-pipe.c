@@ -62,7 +62,8 @@ unsigned heapmin__wake_wait(heapmin_int64 timeout_ns)
     p.fd = ends[0];
     p.events = POLLIN;
     /* Rounded up, so that a wait never ends just before its deadline. */
-    if (poll(&p, 1, timeout_ns <= 0 ? 0 : (int)((timeout_ns + 999999) / 1000000)) <= 0)
+    if (poll(&p, 1,
+             timeout_ns <= 0 ? 0 : (int)((timeout_ns + 999999) / 1000000)) <= 0)
         return 0;
     while ((got = read(ends[0], bytes, sizeof bytes)) > 0)
         for (i = 0; i < got; i++)

@@ -111,6 +111,13 @@ int heapmin__waiter_wake(unsigned bits)
     return SetEvent(h) ? 0 : EINVAL;
 }
 
+int heapmin__waiter_alone(void)
+{
+    /* A Windows process whose main thread called ExitThread() lives on
+     * with its other threads, the trimmer among them: not detected. */
+    return 0;
+}
+
 static DWORD WINAPI thread_main(LPVOID arg)
 {
     (void)arg;

@@ -76,6 +76,14 @@ int heapmin__fd_check(struct heapmin__fd *f)
     return 0;
 }
 
+void heapmin__fd_inherit(struct heapmin__fd *f)
+{
+    if (same(f))
+        f->pid = getpid();
+    else
+        f->fd = -1;
+}
+
 void heapmin__fd_close(struct heapmin__fd *f)
 {
     if (same(f))

@@ -22,7 +22,10 @@ struct heapmin__fd {
     pid_t pid; /* the process that opened it: a fork child's is a copy */
 };
 
-#define HEAPMIN__FD_NONE {-1, 0, 0, 0}
+#define HEAPMIN__FD_NONE                                                       \
+    {                                                                          \
+        -1, 0, 0, 0                                                            \
+    }
 
 /*
  * Takes fd (just opened, close-on-exec) into f: moves it above the numbers
@@ -38,6 +41,10 @@ int heapmin__fd_adopt(struct heapmin__fd *f, int fd);
  * alone; a copy inherited across fork is closed (it still is heapmin's).
  */
 int heapmin__fd_check(struct heapmin__fd *f);
+
+/* In a fork child: keeps the inherited copy of f as the child's own (a
+ * log both processes append to), if it still is heapmin's. */
+void heapmin__fd_inherit(struct heapmin__fd *f);
 
 /* Closes f->fd if it still is heapmin's (a fork child's copy included:
  * it refers to heapmin's file); forgets it in any case. */
