@@ -1,6 +1,7 @@
 /*
- * Private to the preload agent: agent.c (start-up, fork, the trims and their
- * log) and control.c (the control socket, served on the agent's thread).
+ * Private to the preload agent: agent.c (start-up, its thread, fork, the
+ * trims and their log), control.c (the control socket, served on the
+ * agent's thread) and unshare.c (calls that need the agent's threads gone).
  */
 #ifndef HEAPMIN_AGENT_AGENT_H
 #define HEAPMIN_AGENT_AGENT_H
@@ -14,18 +15,30 @@ void heapmin__agent_say(const char *fmt, ...)
 #endif
     ;
 
-/* Trims now, for `heapmin trim`: the reply's key=value lines into out. */
-void heapmin__agent_trim(char *out, size_t size);
-/* The agent's stats, for `heapmin status`, as key=value lines. */
-void heapmin__agent_status(char *out, size_t size);
-
 /*
- * Makes the control socket (channel.h) for this process and serves it, on
- * the agent's thread, until the process ends; xdg is XDG_RUNTIME_DIR as
- * the program started with it, or NULL. Returns only if the socket cannot
- * be made (after saying why) or accept() fails for good.
+ * Stops the agent's thread and the trimmer it started, and waits for both
+ * to end, so that the program is as single-threaded as it would be
+ * without the agent; heapmin__agent_resume() starts them again. Nestable,
+ * from any of the program's threads.
  */
-void heapmin__control_serve(const char *xdg);
+void heapmin__agent_pause(void);
+void heapmin__agent_resume(void);
+
+/* Answers a request ("trim" or "status") with key=value lines. */
+typedef void (*heapmin__control_fn)(const char *request, char *reply,
+                                    size_t size);
+
+/* xdg: XDG_RUNTIME_DIR as the program started with it, or NULL. */
+void heapmin__control_init(const char *xdg);
+/*
+ * One turn of the agent's thread: makes the control socket if there is
+ * none (channel.h), then waits up to timeout_ms for a connection and
+ * answers it with serve. Returns early after heapmin__control_interrupt().
+ */
+void heapmin__control_wait(int timeout_ms, heapmin__control_fn serve);
+/* Wakes a wait at once, from another thread; the socket is then spent:
+ * heapmin__control_remove() it, and the next wait makes another. */
+void heapmin__control_interrupt(void);
 /* Around fork: the child closes its copy of the parent's socket. */
 void heapmin__control_prefork(void);
 void heapmin__control_postfork_parent(void);

@@ -1,14 +1,21 @@
 /*
- * The agent's control socket, served by the agent's thread, which waits in
- * accept(): `heapmin trim PID` and `heapmin status PID` connect,
- * send one line ("trim" or "status") and read key=value lines up to the
- * line "end". Where the socket lives and why that is private: channel.h.
- * A connection from another user (not root) is answered "error=refused"
- * and changes nothing.
+ * The agent's control socket, served by the agent's thread:
+ * `heapmin trim PID` and `heapmin status PID` connect, send one line
+ * ("trim" or "status") and read key=value lines up to the line "end".
+ * Where the socket lives and why that is private: channel.h. A connection
+ * from another user (not root) is answered "error=refused" and changes
+ * nothing.
+ *
+ * The socket is a descriptor inside someone else's program, kept as fd.h
+ * says: checked before every poll and accept, so that one the program
+ * closed or reused is forgotten (a new one is made a little later), and
+ * never accepted on or closed once it is not the agent's.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h> /* kill */
 #include <stdio.h>
@@ -18,18 +25,34 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../src/posix/fd.h"
 #include "agent.h"
 #include "channel.h"
 
+/* How long a lost socket waits before it is made again. */
+#define REMAKE_NS (5 * 1000000000LL)
+
 /* The socket this process serves, guarded by lock (fork reads it). */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static int listen_fd = -1;
-static int conn_fd = -1; /* the connection being answered */
-static pid_t owner;      /* the process that made path; 0: none */
+static struct heapmin__fd listener = HEAPMIN__FD_NONE;
+static struct heapmin__fd conn = HEAPMIN__FD_NONE; /* being answered */
+static pid_t owner; /* the process that made path; 0: none */
+static uid_t owner_uid;
 static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-static const char *xdg_dir;
+static char xdg_dir[256];
+static long long made_at; /* when a socket was last made or tried */
+static int said;          /* the first failure is said, later ones not */
+
+static long long now_ns(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000 + t.tv_nsec;
+}
 
 /* Removes the sockets in dir whose processes are gone. */
 static void clean_stale(const char *dir)
@@ -54,9 +77,10 @@ static int open_socket(char *err, size_t len)
     struct sockaddr_un a;
     char dir[200];
     int fd;
+    uid_t uid = geteuid();
 
-    if (heapmin__channel_dir(dir, sizeof dir, xdg_dir, geteuid(), 1, err,
-                             len) != 0)
+    if (heapmin__channel_dir(dir, sizeof dir, xdg_dir[0] ? xdg_dir : NULL, uid,
+                             1, err, len) != 0)
         return -1;
     clean_stale(dir);
     memset(&a, 0, sizeof a);
@@ -66,7 +90,7 @@ static int open_socket(char *err, size_t len)
         snprintf(err, len, "%s: too long for a socket address", dir);
         return -1;
     }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         snprintf(err, len, "socket: %s", strerror(errno));
         return -1;
@@ -80,14 +104,34 @@ static int open_socket(char *err, size_t len)
         return -1;
     }
     pthread_mutex_lock(&lock);
-    listen_fd = fd;
-    owner = getpid();
-    strcpy(path, a.sun_path);
+    if (heapmin__fd_adopt(&listener, fd) == 0) {
+        owner = getpid();
+        owner_uid = uid;
+        strcpy(path, a.sun_path);
+    }
     pthread_mutex_unlock(&lock);
     return 0;
 }
 
-static void answer(int c)
+/* Drops the socket: closed if still the agent's, its name removed. */
+static void drop_socket(void)
+{
+    pthread_mutex_lock(&lock);
+    heapmin__fd_close(&listener);
+    if (owner != 0 && owner == getpid())
+        unlink(path); /* after a change of user this may fail: stale */
+    owner = 0;
+    made_at = 0; /* made again at the next wait */
+    pthread_mutex_unlock(&lock);
+}
+
+/* Reads or writes on the connection only while it is still the agent's. */
+static ssize_t conn_read(char *buf, size_t n)
+{
+    return heapmin__fd_check(&conn) ? read(conn.fd, buf, n) : -1;
+}
+
+static void answer(heapmin__control_fn serve)
 {
     char line[HEAPMIN__CHANNEL_LINE], reply[HEAPMIN__CHANNEL_REPLY];
     struct ucred cred;
@@ -96,15 +140,15 @@ static void answer(int c)
     size_t got = 0;
     ssize_t n;
 
-    if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
+    if (getsockopt(conn.fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
         return;
     /* A client that stalls must not hold the socket for long. */
-    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-    setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    setsockopt(conn.fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    setsockopt(conn.fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
     /* The request is read first, also from a client that will be
      * refused: closing on unread data would break its pipe. */
     while (got < sizeof line - 1 &&
-           (n = read(c, line + got, sizeof line - 1 - got)) > 0) {
+           (n = conn_read(line + got, sizeof line - 1 - got)) > 0) {
         got += (size_t)n;
         if (memchr(line, '\n', got) != NULL)
             break;
@@ -116,10 +160,8 @@ static void answer(int c)
                  "error=refused: uid %lu may not control this process "
                  "(only uid %lu and root may)\n",
                  (unsigned long)cred.uid, (unsigned long)geteuid());
-    else if (strcmp(line, "trim") == 0)
-        heapmin__agent_trim(reply, sizeof reply);
-    else if (strcmp(line, "status") == 0)
-        heapmin__agent_status(reply, sizeof reply);
+    else if (strcmp(line, "trim") == 0 || strcmp(line, "status") == 0)
+        serve(line, reply, sizeof reply);
     else
         snprintf(reply, sizeof reply,
                  "error=unknown request (send trim or status)\n");
@@ -127,37 +169,78 @@ static void answer(int c)
     reply[sizeof reply - sizeof "end\n"] = '\0';
     strcat(reply, "end\n");
     /* Never SIGPIPE: the default action would end the host. */
-    if (send(c, reply, strlen(reply), MSG_NOSIGNAL) < 0)
+    if (heapmin__fd_check(&conn) &&
+        send(conn.fd, reply, strlen(reply), MSG_NOSIGNAL) < 0)
         return;
 }
 
-void heapmin__control_serve(const char *xdg)
+void heapmin__control_init(const char *xdg)
+{
+    if (xdg != NULL && xdg[0] != '\0' && strlen(xdg) < sizeof xdg_dir)
+        strcpy(xdg_dir, xdg);
+}
+
+/*
+ * Makes the socket if there is none (again, REMAKE_NS after a loss), and
+ * moves it when the process has changed its user: the command looks for
+ * it in the directory of the user the process runs as.
+ */
+static void keep_socket(void)
 {
     char err[256];
-    int fd;
+    int have;
 
-    xdg_dir = xdg != NULL && xdg[0] != '\0' ? xdg : NULL;
-    if (open_socket(err, sizeof err) != 0) {
-        heapmin__agent_say("no control socket: %s", err);
+    pthread_mutex_lock(&lock);
+    have = heapmin__fd_check(&listener);
+    pthread_mutex_unlock(&lock);
+    if (have && owner_uid == geteuid())
         return;
+    if (have)
+        drop_socket();
+    if (made_at != 0 && now_ns() - made_at < REMAKE_NS)
+        return;
+    made_at = now_ns();
+    if (open_socket(err, sizeof err) != 0 && !said) {
+        said = 1;
+        heapmin__agent_say("no control socket: %s", err);
     }
-    fd = listen_fd;
-    for (;;) {
-        int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-        if (c >= 0) {
-            pthread_mutex_lock(&lock);
-            conn_fd = c;
-            pthread_mutex_unlock(&lock);
-            answer(c);
-            pthread_mutex_lock(&lock);
-            conn_fd = -1;
-            pthread_mutex_unlock(&lock);
-            close(c);
-        } else if (errno != EINTR && errno != ECONNABORTED && errno != EMFILE &&
-                   errno != ENFILE) {
-            return;
-        }
-    }
+}
+
+void heapmin__control_wait(int timeout_ms, heapmin__control_fn serve)
+{
+    struct pollfd p;
+    int c;
+
+    keep_socket();
+    p.fd = listener.fd;
+    p.events = POLLIN;
+    /* Without a socket poll() just waits (a negative fd is skipped). */
+    if (poll(&p, 1, timeout_ms) <= 0 || !(p.revents & POLLIN))
+        return;
+    pthread_mutex_lock(&lock);
+    c = heapmin__fd_check(&listener)
+            ? accept4(listener.fd, NULL, NULL, SOCK_CLOEXEC)
+            : -1;
+    if (c >= 0 && heapmin__fd_adopt(&conn, c) != 0)
+        c = -1;
+    pthread_mutex_unlock(&lock);
+    if (c < 0)
+        return;
+    /* The connection blocks (with time limits), unlike the listener. */
+    fcntl(conn.fd, F_SETFL, fcntl(conn.fd, F_GETFL) & ~O_NONBLOCK);
+    answer(serve);
+    pthread_mutex_lock(&lock);
+    heapmin__fd_close(&conn);
+    pthread_mutex_unlock(&lock);
+}
+
+void heapmin__control_interrupt(void)
+{
+    /* A listening socket shut down wakes a poll() on it at once. */
+    pthread_mutex_lock(&lock);
+    if (heapmin__fd_check(&listener))
+        shutdown(listener.fd, SHUT_RDWR);
+    pthread_mutex_unlock(&lock);
 }
 
 void heapmin__control_prefork(void)
@@ -172,23 +255,17 @@ void heapmin__control_postfork_parent(void)
 
 void heapmin__control_postfork_child(void)
 {
-    /* The parent's socket: its thread stayed there. */
-    if (listen_fd >= 0)
-        close(listen_fd);
-    /* A copy held here would keep the client waiting after the parent's
-     * answer (the reply's "end" line spares it that in any case). */
-    if (conn_fd >= 0)
-        close(conn_fd);
-    listen_fd = conn_fd = -1;
+    /* The parent's socket and the connection it is answering: its thread
+     * stayed there. A copy of the connection held here would keep the
+     * client waiting after the parent's answer. */
+    heapmin__fd_check(&listener);
+    heapmin__fd_check(&conn);
     owner = 0;
+    made_at = 0;
     pthread_mutex_unlock(&lock);
 }
 
 void heapmin__control_remove(void)
 {
-    pthread_mutex_lock(&lock);
-    if (owner != 0 && owner == getpid())
-        unlink(path);
-    owner = 0;
-    pthread_mutex_unlock(&lock);
+    drop_socket();
 }
