@@ -21,7 +21,9 @@ int heapmin__channel_dir(char *dir, size_t size, const char *xdg, uid_t uid,
     struct stat st;
     int n;
 
-    if (xdg != NULL && xdg[0] == '/')
+    /* A process that changed its user after start-up keeps the old
+     * user's XDG_RUNTIME_DIR, which is not its own: /tmp then. */
+    if (xdg != NULL && xdg[0] == '/' && stat(xdg, &st) == 0 && st.st_uid == uid)
         n = snprintf(dir, size, "%s/heapmin", xdg);
     else
         n = snprintf(dir, size, "/tmp/heapmin-%lu", (unsigned long)uid);

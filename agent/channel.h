@@ -3,8 +3,9 @@
  * socket) and the heapmin command (which finds it):
  *
  * - The socket is DIR/PID.sock, DIR being $XDG_RUNTIME_DIR/heapmin when the
- *   agent's process has XDG_RUNTIME_DIR (an absolute path), else
- *   /tmp/heapmin-UID.
+ *   agent's process has XDG_RUNTIME_DIR (an absolute path) owned by the
+ *   user it runs as (its effective uid), else /tmp/heapmin-UID. A process
+ *   that changes its user moves its socket there.
  * - DIR is made 0700 and must be a real directory (not a symbolic link),
  *   owned by the process's user and closed to everyone else; if it is not,
  *   the agent runs without a socket and the command refuses to connect.

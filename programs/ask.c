@@ -71,6 +71,23 @@ static long long num(const char *reply, const char *key)
     return v != NULL ? strtoll(v, NULL, 10) : 0;
 }
 
+/* pid's effective uid, from the "Uid:" line of /proc/PID/status (real,
+ * effective, saved, file system); fallback where it cannot be read. */
+static uid_t effective_uid(pid_t pid, uid_t fallback)
+{
+    char path[64], text[4096], *line;
+    unsigned long real, eff;
+    size_t n;
+
+    snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+    n = slurp(path, text, sizeof text - 1);
+    text[n] = '\0';
+    line = strstr(text, "\nUid:");
+    if (line == NULL || sscanf(line + 5, "%lu %lu", &real, &eff) != 2)
+        return fallback;
+    return (uid_t)eff;
+}
+
 /* Connects to pid's agent; -1 after saying why not. */
 static int reach(pid_t pid, const char *name)
 {
@@ -88,6 +105,9 @@ static int reach(pid_t pid, const char *name)
         fprintf(stderr, "heapmin: no process %ld\n", (long)pid);
         return -1;
     }
+    /* The user it runs as: /proc/PID belongs to root once a process has
+     * changed its user (it is no longer dumpable). */
+    st.st_uid = effective_uid(pid, st.st_uid);
     /* Another user's agent serves only that user and root, and its
      * environment, which names its directory, is not ours to read. */
     if (st.st_uid != geteuid() && geteuid() != 0) {
