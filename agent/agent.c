@@ -16,12 +16,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <semaphore.h>
 #include <sys/auxv.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -196,8 +196,8 @@ static void serve(const char *request, char *reply, size_t size)
 }
 
 /*
- * The agent's thread and how it is stopped: by a pause (alone.c) or when
- * it finds itself alone. Guarded by run_lock.
+ * The agent's thread and how it is stopped: by a pause (unshare.c) or
+ * when it finds itself alone. Guarded by run_lock.
  */
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_t thread;
@@ -362,7 +362,9 @@ void heapmin__agent_resume(void)
         if (restart_thread) {
             while (sem_trywait(&nap) == 0)
                 ;
-            start(0);
+            /* unshare and nsenter exec a program next: no detection or
+             * socket for a process about to be replaced. */
+            start(START_DELAY_MS);
         }
         restart_thread = restart_trimmer = 0;
     }
