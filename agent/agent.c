@@ -208,6 +208,7 @@ static int started_trimmer; /* the thread's heapmin_auto_start() worked */
 static sem_t nap;           /* what the thread sleeps on without a socket */
 /* What the thread returns when a pause stopped it. */
 static char paused_mark;
+static pid_t agent_pid; /* the process whose agent this is */
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
@@ -333,6 +334,10 @@ static int restart_thread, restart_trimmer;
 
 void heapmin__agent_pause(void)
 {
+    /* A vfork child shares the agent's memory with its parent, whose
+     * threads are not the child's to stop. */
+    if (getpid() != LOAD(agent_pid))
+        return;
     pthread_mutex_lock(&run_lock);
     if (pauses++ == 0) {
         if (thread_up && !pthread_equal(thread, pthread_self())) {
@@ -355,6 +360,8 @@ void heapmin__agent_pause(void)
 
 void heapmin__agent_resume(void)
 {
+    if (getpid() != LOAD(agent_pid))
+        return;
     pthread_mutex_lock(&run_lock);
     if (pauses > 0 && --pauses == 0) {
         if (restart_trimmer && heapmin_auto_start(&config.trimmer) != 0)
@@ -405,6 +412,7 @@ static void postfork_child(void)
     restart_trimmer = 0;
     heapmin__fd_inherit(&log_file);
     sem_init(&nap, 0, 0);
+    STORE(agent_pid, getpid());
     pthread_mutex_unlock(&lock);
     /* A pause in progress is another thread's, which the child has not. */
     pauses = 0;
@@ -465,6 +473,7 @@ __attribute__((constructor)) static void agent_start(void)
         log_fd = 2;
     }
     sem_init(&nap, 0, 0);
+    agent_pid = getpid();
     /*
      * An allocator registers its own fork handlers when it first
      * allocates. Those must run before the child handler below, which

@@ -1,19 +1,27 @@
 /*
- * System calls that the kernel refuses in a multi-threaded process:
- * unshare(CLONE_NEWUSER) and setns() into a mount or user namespace fail
- * with EINVAL when any other thread exists, and the agent's thread would
- * be one (unshare --user, nsenter --mount, sandboxes and container tools
- * call them). The agent defines both, so that the program's calls come
- * here first (LD_PRELOAD puts it before the C library): the agent's
- * threads are stopped, the C library's call is made, and they start again.
+ * Calls that go wrong when the process has a thread it does not know of,
+ * so the agent's threads get out of the way for them:
+ *  - unshare() and setns() into a user or mount namespace: the kernel
+ *    refuses them with EINVAL when any other thread exists (unshare
+ *    --user, nsenter --mount, sandboxes and container tools call them);
+ *  - the set*id() family and setgroups(): glibc applies them to every
+ *    thread and aborts the program if one thread's call fails where the
+ *    caller's did not, as it does for the agent's thread when the program
+ *    has changed its own thread's capabilities first (setpriv does).
+ * The agent defines each, so that the program's calls come here first
+ * (LD_PRELOAD puts it before the C library): the agent's threads are
+ * stopped, the C library's function is called, and they start again.
  *
- * clone() with namespace flags, and a raw syscall(), are not covered.
+ * clone() with namespace flags, a raw syscall(), and the C library's own
+ * calls (initgroups() calling setgroups()) are not covered.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <grp.h>
 #include <sched.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 
@@ -28,36 +36,34 @@ static void *next(const char *name, void *fn, size_t size)
     return p;
 }
 
-__attribute__((visibility("default"))) int unshare(int flags)
-{
-    static int (*real)(int);
-    int r, err;
-
-    if (real == NULL && next("unshare", &real, sizeof real) == NULL) {
-        errno = ENOSYS;
-        return -1;
+/* Defines NAME(PARAMS) as the C library's NAME(ARGS) with the agent
+ * paused around it. */
+#define ALONE(name, params, args)                                              \
+    __attribute__((visibility("default"))) int name params                     \
+    {                                                                          \
+        static int(*real) params;                                              \
+        int ret, err;                                                          \
+                                                                               \
+        if (real == NULL && next(#name, &real, sizeof real) == NULL) {         \
+            errno = ENOSYS;                                                    \
+            return -1;                                                         \
+        }                                                                      \
+        heapmin__agent_pause();                                                \
+        ret = real args;                                                       \
+        err = errno;                                                           \
+        heapmin__agent_resume();                                               \
+        errno = err;                                                           \
+        return ret;                                                            \
     }
-    heapmin__agent_pause();
-    r = real(flags);
-    err = errno;
-    heapmin__agent_resume();
-    errno = err;
-    return r;
-}
 
-__attribute__((visibility("default"))) int setns(int fd, int nstype)
-{
-    static int (*real)(int, int);
-    int r, err;
-
-    if (real == NULL && next("setns", &real, sizeof real) == NULL) {
-        errno = ENOSYS;
-        return -1;
-    }
-    heapmin__agent_pause();
-    r = real(fd, nstype);
-    err = errno;
-    heapmin__agent_resume();
-    errno = err;
-    return r;
-}
+ALONE(unshare, (int flags), (flags))
+ALONE(setns, (int fd, int nstype), (fd, nstype))
+ALONE(setuid, (uid_t uid), (uid))
+ALONE(setgid, (gid_t gid), (gid))
+ALONE(seteuid, (uid_t uid), (uid))
+ALONE(setegid, (gid_t gid), (gid))
+ALONE(setreuid, (uid_t ruid, uid_t euid), (ruid, euid))
+ALONE(setregid, (gid_t rgid, gid_t egid), (rgid, egid))
+ALONE(setresuid, (uid_t ruid, uid_t euid, uid_t suid), (ruid, euid, suid))
+ALONE(setresgid, (gid_t rgid, gid_t egid, gid_t sgid), (rgid, egid, sgid))
+ALONE(setgroups, (size_t n, const gid_t *list), (n, list))
