@@ -88,17 +88,65 @@ static uid_t effective_uid(pid_t pid, uid_t fallback)
     return (uid_t)eff;
 }
 
+/*
+ * Connects to pid's socket in dir. Returns the descriptor; -1 with errno
+ * ENOENT or ECONNREFUSED where nobody serves it there (a stale socket is
+ * removed), or -1 after saying why not.
+ */
+static int reach_in(const char *dir, pid_t pid, const char *name, uid_t uid)
+{
+    struct sockaddr_un a;
+    struct ucred cred;
+    socklen_t clen = sizeof cred;
+    int fd;
+
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    heapmin__channel_path(a.sun_path, sizeof a.sun_path, dir, pid);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        if (e == EACCES || e == EPERM) {
+            fprintf(stderr,
+                    "heapmin: process %ld (%s) belongs to uid %lu: only that "
+                    "user and root may control it\n",
+                    (long)pid, name, (unsigned long)uid);
+            errno = EACCES;
+            return -1;
+        }
+        /* A socket left by a process that exited (or exec'd a program
+         * without the agent) under this PID: nobody listens. */
+        if (e == ECONNREFUSED)
+            unlink(a.sun_path);
+        errno = e == ECONNREFUSED ? ECONNREFUSED : ENOENT;
+        return -1;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
+        cred.pid != pid) {
+        fprintf(stderr, "heapmin: %s is served by process %ld, not %ld\n",
+                a.sun_path, (long)cred.pid, (long)pid);
+        close(fd);
+        errno = EACCES;
+        return -1;
+    }
+    return fd;
+}
+
 /* Connects to pid's agent; -1 after saying why not. */
 static int reach(pid_t pid, const char *name)
 {
     char environ_[16384], path[128], dir[200], err[300];
-    const char *xdg = NULL;
-    struct sockaddr_un a;
-    struct ucred cred;
-    socklen_t clen = sizeof cred;
+    /* Where the agent may have put its socket: the directory its
+     * environment names, then the user's usual XDG_RUNTIME_DIR (a program
+     * that rewrites its environment for its process title, as
+     * redis-server and nginx do, hides the first), then /tmp. */
+    const char *xdgs[3] = {NULL, NULL, NULL};
+    char usual[64];
     struct stat st;
     size_t n, i;
-    int fd;
+    int k, fd;
 
     snprintf(path, sizeof path, "/proc/%ld", (long)pid);
     if (stat(path, &st) != 0) {
@@ -117,50 +165,36 @@ static int reach(pid_t pid, const char *name)
                 (long)pid, name, (unsigned long)st.st_uid);
         return -1;
     }
-    /* The agent chose its directory by the environment it started with. */
     snprintf(path, sizeof path, "/proc/%ld/environ", (long)pid);
     n = slurp(path, environ_, sizeof environ_);
     for (i = 0; i < n; i += strlen(environ_ + i) + 1)
         if (strncmp(environ_ + i, "XDG_RUNTIME_DIR=", 16) == 0)
-            xdg = environ_ + i + 16;
-    memset(&a, 0, sizeof a);
-    a.sun_family = AF_UNIX;
-    if (heapmin__channel_dir(dir, sizeof dir, xdg, st.st_uid, 0, err,
-                             sizeof err) != 0) {
-        if (errno == ENOENT)
-            goto no_agent;
-        fprintf(stderr, "heapmin: not connecting to process %ld: %s\n",
-                (long)pid, err);
-        return -1;
-    }
-    heapmin__channel_path(a.sun_path, sizeof a.sun_path, dir, pid);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        if (e == EACCES || e == EPERM) {
-            fprintf(stderr,
-                    "heapmin: process %ld (%s) belongs to uid %lu: only that "
-                    "user and root may control it\n",
-                    (long)pid, name, (unsigned long)st.st_uid);
-            return -1;
+            xdgs[0] = environ_ + i + 16;
+    snprintf(usual, sizeof usual, "/run/user/%lu", (unsigned long)st.st_uid);
+    xdgs[1] = usual;
+    for (k = 0; k < 3; k++) {
+        if (k > 0 && xdgs[k] != NULL && xdgs[0] != NULL &&
+            strcmp(xdgs[k], xdgs[0]) == 0)
+            continue;
+        if (k == 2 && xdgs[0] == NULL)
+            continue; /* /tmp was the first place looked */
+        if (heapmin__channel_dir(dir, sizeof dir, xdgs[k], st.st_uid, 0, err,
+                                 sizeof err) != 0) {
+            /* Only the directory the environment names must be sound: the
+             * others are guesses. */
+            if (errno != ENOENT && k == 0) {
+                fprintf(stderr, "heapmin: not connecting to process %ld: %s\n",
+                        (long)pid, err);
+                return -1;
+            }
+            continue;
         }
-        /* A socket left by a process that exited (or exec'd a program
-         * without the agent) under this PID: nobody listens. */
-        if (e == ECONNREFUSED)
-            unlink(a.sun_path);
-        goto no_agent;
+        fd = reach_in(dir, pid, name, st.st_uid);
+        if (fd >= 0)
+            return fd;
+        if (errno == EACCES)
+            return -1;
     }
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
-        cred.pid != pid) {
-        fprintf(stderr, "heapmin: %s is served by process %ld, not %ld\n",
-                a.sun_path, (long)cred.pid, (long)pid);
-        close(fd);
-        return -1;
-    }
-    return fd;
-no_agent:
     fprintf(stderr,
             "heapmin: process %ld (%s) has no heapmin agent; start the "
             "program with: heapmin run -- PROGRAM [ARGS]\n",

@@ -44,7 +44,8 @@ heapmin_need_packages meson ninja-build pkg-config python3 binutils gcc g++ \
     libclang-rt-14-dev libtbbmalloc2 libtbb-dev musl-tools valgrind \
     gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-i686 \
     g++-mingw-w64-i686 wine wine64 gunicorn util-linux mandoc groff-base \
-    man-db cmake python3-dev git xz-utils libpython3.11-testsuite || exit 1
+    man-db cmake python3-dev git xz-utils libpython3.11-testsuite \
+    nginx-light redis-server memcached || exit 1
 
 # Wine quietly, and without offering to install Mono or Gecko.
 export WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='

@@ -26,6 +26,10 @@ Cases (harm.c has the programs):
                  own forks work; the agent says once that it stays out
   mlock          mlockall(): the agent's threads add little locked memory
   exit-children  children that leave by _exit() leave no socket behind
+  nginx          Debian's nginx, its workers switching to www-data: the
+                 same answers; master and workers reachable
+  redis          redis-server (jemalloc) and a BGSAVE child
+  memcached      memcached switching to nobody
   cpython        CPython's own test of a fork from a thread whose thread
                  then ends (test_threading): the same verdict both ways
 With --long, also CPython's test of dup2() onto every free descriptor
@@ -101,6 +105,15 @@ class Runner:
     def env(self):
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                 "LC_ALL": "C", "XDG_RUNTIME_DIR": self.xdg}
+
+    def server_env(self):
+        """Servers rewrite their environment for their process title, so
+        the command cannot read a private XDG_RUNTIME_DIR from it: without
+        one, the agent's socket is in /tmp/heapmin-UID, where the command
+        also looks."""
+        e = self.env()
+        del e["XDG_RUNTIME_DIR"]
+        return e
 
     def argv(self, agent, argv, prefix=()):
         return [*prefix, *([self.heapmin, "run", "--"] if agent else []),
@@ -275,6 +288,191 @@ def case_setpriv(r):
     return f"{' '.join(argv)}: exit 0 both ways"
 
 
+def http_get(port, path="/"):
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
+                                timeout=10) as resp:
+        return resp.read().decode()
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def case_nginx(r):
+    """Debian's nginx: a master that forks workers which switch to
+    www-data (set*id() with the agent's threads paused)."""
+    if os.geteuid() != 0:
+        raise Skip("not root: nginx's workers cannot switch users")
+    if shutil.which("nginx") is None:
+        raise Missing("nginx is not installed (apt-get install nginx-light)")
+    seen = {}
+    for agent in (False, True):
+        d = os.path.join(r.tmp, f"nginx-{int(agent)}")
+        os.makedirs(os.path.join(d, "logs"))
+        os.chmod(d, 0o755)
+        port = free_port()
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""user www-data; worker_processes 2; pid {d}/nginx.pid;
+error_log {d}/logs/error.log; daemon off;
+events {{ worker_connections 64; }}
+http {{ access_log off; server {{ listen 127.0.0.1:{port};
+  location / {{ return 200 "hello\\n"; }} }} }}
+""")
+        p = subprocess.Popen(r.argv(agent, ["nginx", "-c", conf, "-p", d]),
+                             env=r.server_env(), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        try:
+            end = time.monotonic() + 30
+            while True:
+                try:
+                    body = [http_get(port) for _ in range(50)]
+                    break
+                except OSError:
+                    check(p.poll() is None and time.monotonic() < end,
+                          f"nginx did not serve: {p.stderr.read().decode()!r}")
+                    time.sleep(0.2)
+            workers = children(p.pid)
+            users = sorted({os.stat(f"/proc/{w}").st_uid for w in workers})
+            statuses = [r.status(pid)[0] for pid in [p.pid] + workers] \
+                if agent else []
+        finally:
+            p.terminate()
+            rc = p.wait(30)
+        seen[agent] = (body.count("hello\n"), len(workers), users, rc)
+        if agent:
+            check(statuses == [0] * (1 + len(workers)),
+                  f"heapmin status of master and workers: {statuses}")
+    check(seen[False][:3] == (50, 2, [33]) and seen[False][3] == 0,
+          f"premise: nginx plainly: {seen[False]}")
+    check(seen[True] == seen[False], f"nginx: plainly {seen[False]}, under "
+          f"the agent {seen[True]}")
+    return ("50 of 50 GETs, 2 workers as www-data, exit 0 both ways; "
+            "heapmin status answered by master and workers")
+
+
+def case_redis(r):
+    """Debian's redis-server (jemalloc): a BGSAVE child that ends by
+    _exit() leaves no socket; the server's agent answers."""
+    if shutil.which("redis-server") is None:
+        raise Missing("redis-server is not installed (apt-get install "
+                      "redis-server)")
+    seen = {}
+    for agent in (False, True):
+        d = os.path.join(r.tmp, f"redis-{int(agent)}")
+        os.mkdir(d)
+        port = free_port()
+        p = subprocess.Popen(r.argv(agent, ["redis-server", "--port",
+                                            str(port), "--dir", d, "--save",
+                                            "", "--daemonize", "no",
+                                            "--enable-debug-command",
+                                            "local"]),
+                             env=r.server_env(), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+
+        def cli(*args):
+            return subprocess.run(["redis-cli", "-p", str(port), *args],
+                                  capture_output=True, timeout=30
+                                  ).stdout.decode().strip()
+        try:
+            end = time.monotonic() + 30
+            while cli("ping") != "PONG":
+                check(p.poll() is None and time.monotonic() < end,
+                      "redis-server did not answer")
+                time.sleep(0.2)
+            cli("debug", "populate", "100000")
+            cli("bgsave")
+            saver_pids = set()
+            while "rdb_bgsave_in_progress:1" in cli("info", "persistence"):
+                saver_pids.update(children(p.pid))
+                time.sleep(0.05)
+            saved = "rdb_last_bgsave_status:ok" in cli("info", "persistence")
+            keys = cli("dbsize")
+            if agent:
+                rc, text = r.status(p.pid)
+                check(rc == 0 and "jemalloc" in text, f"status: {text!r}")
+                time.sleep(1.5)  # past a fork child's agent start
+                socks = set(os.listdir(f"/tmp/heapmin-{os.geteuid()}"))
+                # The save's child: the server's only child so far.
+                left = [s for s in socks
+                        if s.endswith(".sock") and s != f"{p.pid}.sock" and
+                        int(s[:-5]) in saver_pids]
+                check(f"{p.pid}.sock" in socks and not left,
+                      f"sockets after BGSAVE: {sorted(socks)}")
+            cli("shutdown", "nosave")
+            rc = p.wait(30)
+        finally:
+            if p.poll() is None:
+                p.kill()
+        seen[agent] = (saved, keys, rc)
+    check(seen[False] == (True, "100000", 0), f"premise: {seen[False]}")
+    check(seen[True] == seen[False], f"redis: plainly {seen[False]}, under "
+          f"the agent {seen[True]}")
+    return ("BGSAVE of 100000 keys ok, exit 0 both ways; the agent answers "
+            "(jemalloc); no socket left by the save's child")
+
+
+def case_memcached(r):
+    """Debian's memcached, switching to nobody after start-up."""
+    if os.geteuid() != 0:
+        raise Skip("not root: memcached -u cannot switch users")
+    if shutil.which("memcached") is None:
+        raise Missing("memcached is not installed (apt-get install "
+                      "memcached)")
+    import socket
+    seen = {}
+    for agent in (False, True):
+        port = free_port()
+        p = subprocess.Popen(r.argv(agent, ["memcached", "-u", "nobody", "-p",
+                                            str(port), "-U", "0", "-l",
+                                            "127.0.0.1"]),
+                             env=r.server_env(), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        try:
+            end = time.monotonic() + 30
+            while True:
+                try:
+                    c = socket.create_connection(("127.0.0.1", port), 5)
+                    break
+                except OSError:
+                    check(p.poll() is None and time.monotonic() < end,
+                          "memcached did not listen")
+                    time.sleep(0.2)
+            c.sendall(b"set a 0 0 5\r\nhello\r\nget a\r\nquit\r\n")
+            got = b""
+            while True:
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                got += chunk
+            c.close()
+            uid = os.stat(f"/proc/{p.pid}").st_uid
+            if agent:
+                rc, text = r.status(p.pid)
+                check(rc == 0, f"status after the switch to nobody: {text!r}")
+        finally:
+            p.terminate()
+            rc = p.wait(30)
+        seen[agent] = (got.decode(), rc)
+    want = "STORED\r\nVALUE a 0 5\r\nhello\r\nEND\r\n"
+    check(seen[False][0] == want, f"premise: {seen[False]}")
+    check(seen[True] == seen[False], f"memcached: plainly {seen[False]}, "
+          f"under the agent {seen[True]}")
+    return "set and get both ways; heapmin status answered after the switch"
+
+
 def vmlck(text):
     return int(re.search(r"VmLck:\s+(\d+) kB", text).group(1))
 
@@ -337,7 +535,9 @@ CASES = {"closefds": case_closefds, "exit-main": case_exit_main,
          "fork-thread": case_fork_thread, "setuid": case_setuid,
          "unshare": case_unshare, "setpriv": case_setpriv,
          "nproc": case_nproc, "mlock": case_mlock,
-         "exit-children": case_exit_children, "cpython": case_cpython}
+         "exit-children": case_exit_children, "nginx": case_nginx,
+         "redis": case_redis, "memcached": case_memcached,
+         "cpython": case_cpython}
 
 
 def main():
