@@ -340,6 +340,8 @@ void heapmin__agent_pause(void)
         return;
     pthread_mutex_lock(&run_lock);
     if (pauses++ == 0) {
+        int gone, before = heapmin__thread_count(&gone), stopped = 0, i;
+
         if (thread_up && !pthread_equal(thread, pthread_self())) {
             void *why;
 
@@ -348,12 +350,23 @@ void heapmin__agent_pause(void)
             heapmin__control_interrupt();
             pthread_join(thread, &why);
             thread_up = 0;
+            stopped++;
             heapmin__control_remove();
             /* One that had ended by itself (alone, control off, unable
              * to trim) stays ended. */
             restart_thread = why == &paused_mark;
         }
         restart_trimmer = LOAD(started_trimmer) && heapmin_auto_stop() == 0;
+        stopped += restart_trimmer;
+        /*
+         * pthread_join() returns when a thread has left user space, a
+         * moment before the kernel takes it out of the process; until
+         * then unshare() still sees it. Up to 100 ms.
+         */
+        for (i = 0; stopped > 0 && i < 1000 &&
+                    heapmin__thread_count(&gone) > before - stopped;
+             i++)
+            nanosleep(&(struct timespec){0, 100000L}, NULL);
     }
     pthread_mutex_unlock(&run_lock);
 }

@@ -18,12 +18,13 @@
 #include <string.h>
 #include <unistd.h>
 
-int heapmin__threads_after_leader(void)
+int heapmin__thread_count(int *leader_gone)
 {
     char buf[1024], *p;
     ssize_t n;
     int field, fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
 
+    *leader_gone = 0;
     if (fd < 0)
         return 0;
     n = read(fd, buf, sizeof buf - 1);
@@ -33,12 +34,20 @@ int heapmin__threads_after_leader(void)
     buf[n] = '\0';
     /* "PID (COMM) STATE PPID ...": the command may hold spaces and ')'. */
     p = strrchr(buf, ')');
-    if (p == NULL || p[1] != ' ' || p[2] != 'Z')
+    if (p == NULL || p[1] != ' ')
         return 0;
-    /* STATE, at p + 2, is field 3; the thread count, the zombie leader
+    *leader_gone = p[2] == 'Z';
+    /* STATE, at p + 2, is field 3; the thread count, a zombie leader
      * included, is field 20. */
     for (p += 2, field = 3; field < 20 && p != NULL; field++)
         if ((p = strchr(p, ' ')) != NULL)
             p++;
     return p != NULL ? atoi(p) : 0;
+}
+
+int heapmin__threads_after_leader(void)
+{
+    int gone, n = heapmin__thread_count(&gone);
+
+    return gone ? n : 0;
 }

@@ -12,4 +12,11 @@
  */
 int heapmin__threads_after_leader(void);
 
+/*
+ * The threads the kernel counts in this process (a zombie leader
+ * included), and in *leader_gone whether the leader has exited; 0 where
+ * /proc cannot tell. Opens a file.
+ */
+int heapmin__thread_count(int *leader_gone);
+
 #endif
