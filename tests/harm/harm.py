@@ -394,10 +394,11 @@ def case_redis(r):
                 time.sleep(0.2)
             cli("debug", "populate", "100000")
             cli("bgsave")
-            saver_pids = set()
+            saver_pids, saving = set(), time.monotonic()
             while "rdb_bgsave_in_progress:1" in cli("info", "persistence"):
                 saver_pids.update(children(p.pid))
                 time.sleep(0.05)
+            saving = time.monotonic() - saving
             saved = "rdb_last_bgsave_status:ok" in cli("info", "persistence")
             keys = cli("dbsize")
             if agent:
@@ -409,19 +410,28 @@ def case_redis(r):
                 left = [s for s in socks
                         if s.endswith(".sock") and s != f"{p.pid}.sock" and
                         int(s[:-5]) in saver_pids]
-                check(f"{p.pid}.sock" in socks and not left,
-                      f"sockets after BGSAVE: {sorted(socks)}")
+                check(f"{p.pid}.sock" in socks, f"sockets: {sorted(socks)}")
+                # A save that outlives a fork child's start delay (1 s; a
+                # loaded machine) has an agent of its own, and leaving by
+                # _exit() it leaves its socket for the next agent to
+                # clean: only a short save is judged.
+                check(saving > 0.5 or not left,
+                      f"a {saving:.2f} s save left {left}")
             cli("shutdown", "nosave")
             rc = p.wait(30)
         finally:
             if p.poll() is None:
                 p.kill()
         seen[agent] = (saved, keys, rc)
+        if agent:
+            took = saving
     check(seen[False] == (True, "100000", 0), f"premise: {seen[False]}")
     check(seen[True] == seen[False], f"redis: plainly {seen[False]}, under "
           f"the agent {seen[True]}")
-    return ("BGSAVE of 100000 keys ok, exit 0 both ways; the agent answers "
-            "(jemalloc); no socket left by the save's child")
+    return (f"BGSAVE of 100000 keys ok, exit 0 both ways; the agent answers "
+            f"(jemalloc); the save took {took:.2f} s" +
+            ("; its child left no socket" if took <= 0.5 else
+             " (too long to judge its socket)"))
 
 
 def case_memcached(r):
