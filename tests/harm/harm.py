@@ -115,14 +115,14 @@ class Runner:
         del e["XDG_RUNTIME_DIR"]
         return e
 
-    def argv(self, agent, argv, prefix=()):
-        return [*prefix, *([self.heapmin, "run", "--"] if agent else []),
+    def argv(self, agent, argv):
+        return [*([self.heapmin, "run", "--"] if agent else []),
                 *argv]
 
-    def run(self, agent, argv, timeout=60, prefix=(), env=None):
+    def run(self, agent, argv, timeout=60, env=None):
         """Runs to the end; a program still running at timeout is killed
         (SIGKILL: one whose threads block every signal ignores SIGTERM)."""
-        p = subprocess.Popen(self.argv(agent, argv, prefix),
+        p = subprocess.Popen(self.argv(agent, argv),
                              env=env or self.env(), stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
@@ -135,10 +135,10 @@ class Runner:
                          f"{out.decode()!r})")
         return p.returncode, out.decode(), err.decode()
 
-    def start(self, agent, argv, prefix=()):
+    def start(self, agent, argv):
         """Starts a program that prints "ready PID" and idles until its
         standard input closes; returns (process, lines before ready, pid)."""
-        p = subprocess.Popen(self.argv(agent, argv, prefix), env=self.env(),
+        p = subprocess.Popen(self.argv(agent, argv), env=self.env(),
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
         lines = []
@@ -192,12 +192,12 @@ def case_closefds(r):
             "the agent; its control socket was made again")
 
 
-def same_run(r, argv, what, timeout=60, prefix=()):
+def same_run(r, argv, what, timeout=60):
     start = time.monotonic()
-    plain = r.run(False, argv, timeout, prefix)
+    plain = r.run(False, argv, timeout)
     t_plain = time.monotonic() - start
     start = time.monotonic()
-    under = r.run(True, argv, timeout, prefix)
+    under = r.run(True, argv, timeout)
     t_under = time.monotonic() - start
     check(plain[0] == 0, f"premise: {' '.join(argv)} plainly: exit "
           f"{plain[0]}, {plain[2].strip()!r}")
@@ -288,6 +288,29 @@ def case_setpriv(r):
     return f"{' '.join(argv)}: exit 0 both ways"
 
 
+def serve(r, agent, argv):
+    """Starts a server plainly or under the agent."""
+    return subprocess.Popen(r.argv(agent, argv), env=r.server_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def until_up(p, what, attempt, timeout=30):
+    """attempt() until it answers (no OSError, a true value) while server p
+    runs; returns its answer."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            v = attempt()
+            if v:
+                return v
+        except OSError:
+            pass
+        check(p.poll() is None and time.monotonic() < end,
+              f"{what}: {p.stderr.read().decode()!r}" if p.poll() is not None
+              else f"{what} within {timeout} s")
+        time.sleep(0.2)
+
+
 def http_get(port, path="/"):
     import urllib.request
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
@@ -331,19 +354,10 @@ events {{ worker_connections 64; }}
 http {{ access_log off; server {{ listen 127.0.0.1:{port};
   location / {{ return 200 "hello\\n"; }} }} }}
 """)
-        p = subprocess.Popen(r.argv(agent, ["nginx", "-c", conf, "-p", d]),
-                             env=r.server_env(), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)
+        p = serve(r, agent, ["nginx", "-c", conf, "-p", d])
         try:
-            end = time.monotonic() + 30
-            while True:
-                try:
-                    body = [http_get(port) for _ in range(50)]
-                    break
-                except OSError:
-                    check(p.poll() is None and time.monotonic() < end,
-                          f"nginx did not serve: {p.stderr.read().decode()!r}")
-                    time.sleep(0.2)
+            body = until_up(p, "nginx did not serve",
+                            lambda: [http_get(port) for _ in range(50)])
             workers = children(p.pid)
             users = sorted({os.stat(f"/proc/{w}").st_uid for w in workers})
             statuses = [r.status(pid)[0] for pid in [p.pid] + workers] \
@@ -374,24 +388,17 @@ def case_redis(r):
         d = os.path.join(r.tmp, f"redis-{int(agent)}")
         os.mkdir(d)
         port = free_port()
-        p = subprocess.Popen(r.argv(agent, ["redis-server", "--port",
-                                            str(port), "--dir", d, "--save",
-                                            "", "--daemonize", "no",
-                                            "--enable-debug-command",
-                                            "local"]),
-                             env=r.server_env(), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+        p = serve(r, agent, ["redis-server", "--port", str(port), "--dir", d,
+                             "--save", "", "--daemonize", "no",
+                             "--enable-debug-command", "local"])
 
         def cli(*args):
             return subprocess.run(["redis-cli", "-p", str(port), *args],
                                   capture_output=True, timeout=30
                                   ).stdout.decode().strip()
         try:
-            end = time.monotonic() + 30
-            while cli("ping") != "PONG":
-                check(p.poll() is None and time.monotonic() < end,
-                      "redis-server did not answer")
-                time.sleep(0.2)
+            until_up(p, "redis-server did not answer",
+                     lambda: cli("ping") == "PONG")
             cli("debug", "populate", "100000")
             cli("bgsave")
             saver_pids, saving = set(), time.monotonic()
@@ -445,21 +452,12 @@ def case_memcached(r):
     seen = {}
     for agent in (False, True):
         port = free_port()
-        p = subprocess.Popen(r.argv(agent, ["memcached", "-u", "nobody", "-p",
-                                            str(port), "-U", "0", "-l",
-                                            "127.0.0.1"]),
-                             env=r.server_env(), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)
+        p = serve(r, agent, ["memcached", "-u", "nobody", "-p", str(port),
+                             "-U", "0", "-l", "127.0.0.1"])
         try:
-            end = time.monotonic() + 30
-            while True:
-                try:
-                    c = socket.create_connection(("127.0.0.1", port), 5)
-                    break
-                except OSError:
-                    check(p.poll() is None and time.monotonic() < end,
-                          "memcached did not listen")
-                    time.sleep(0.2)
+            c = until_up(p, "memcached did not listen",
+                         lambda: socket.create_connection(("127.0.0.1", port),
+                                                          5))
             c.sendall(b"set a 0 0 5\r\nhello\r\nget a\r\nquit\r\n")
             got = b""
             while True:
