@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "guest.h"
 #include "internal.h"
 #include "policy.h"
 
@@ -26,6 +27,8 @@ static struct {
     int suspended; /* nesting count */
     struct heapmin_auto_config config;
     struct heapmin_auto_stats stats;
+    const struct heapmin__guest *guest; /* NULL: the program's own */
+    heapmin_int64 delay_ns;             /* a guest's, before it begins */
 } state;
 
 /* Read by heapmin_auto_request() in signal handlers, without the lock. */
@@ -102,15 +105,61 @@ static int busy(struct cpu_mark *m, heapmin_int64 now)
     return was_busy;
 }
 
+/* The trimmer ends by itself (alone, or nothing to trim with). Called with
+ * the lock held. */
+static void ended(void)
+{
+    state.running = 0;
+    state.stats.running = 0;
+    HEAPMIN__STORE(accepting, 0);
+}
+
+/*
+ * A guest's trimmer first waits out its delay, then does what
+ * heapmin_auto_start() does in the caller for the program's own: detect
+ * the allocator and open the pressure sources. Returns 0 if it is to end
+ * (stopped meanwhile, or nothing to trim with).
+ */
+static int guest_begin(void)
+{
+    heapmin_int64 end = heapmin__now_ns() + state.delay_ns, left;
+    int err, stop = 0;
+
+    while (!stop && (left = end - heapmin__now_ns()) > 0) {
+        heapmin__waiter_wait(left);
+        heapmin__auto_lock();
+        stop = state.stopping;
+        heapmin__auto_unlock();
+    }
+    if (stop)
+        return 0;
+    err = heapmin__backend()->unable;
+    heapmin__auto_lock();
+    if (err == 0)
+        err = heapmin__waiter_open(
+            !(state.config.flags & HEAPMIN_AUTO_NO_PRESSURE),
+            state.stats.pressure, sizeof state.stats.pressure);
+    if (err == 0)
+        err = heapmin__waiter_guest(state.guest);
+    if (err != 0)
+        ended();
+    heapmin__auto_unlock();
+    state.guest->begin(err);
+    return err == 0;
+}
+
 static void run(void)
 {
-    const struct heapmin__backend *b = heapmin__backend();
+    const struct heapmin__backend *b;
     struct heapmin__policy policy;
     struct heapmin__observation o = {0, 0, -1, 0, 1, 0, 0, 0};
     heapmin_int64 wait_ns = 0, cost = 0, start_free;
     struct cpu_mark cpu = {0, -1};
 
     on_trimmer = 1;
+    if (state.guest != NULL && !guest_begin())
+        return;
+    b = heapmin__backend();
     start_free = b->free_bytes != NULL ? count(b, &cost) : -1;
     heapmin__auto_lock();
     heapmin__policy_init(&policy, &state.config, heapmin_resident_bytes(),
@@ -143,9 +192,7 @@ static void run(void)
          * process with it, as it would have without heapmin. */
         if (o.resident == 0 && heapmin__waiter_alone()) {
             heapmin__auto_lock();
-            state.running = 0;
-            state.stats.running = 0;
-            HEAPMIN__STORE(accepting, 0);
+            ended();
             heapmin__auto_unlock();
             return;
         }
@@ -193,29 +240,41 @@ static void run(void)
     }
 }
 
-int heapmin_auto_start(const struct heapmin_auto_config *config)
+/*
+ * Starts the trimmer: the program's own (guest NULL: detection and the
+ * pressure sources here, in the caller) or a guest's (guest.h: both on the
+ * thread, after the delay).
+ */
+static int start(const struct heapmin_auto_config *config,
+                 const struct heapmin__guest *guest, int delay_ms,
+                 int keep_stats)
 {
-    const struct heapmin__backend *b = heapmin__backend();
     struct heapmin_auto_config c;
     int err = validate(config, &c);
 
-    if (err == 0)
-        err = b->unable; /* ENOSYS, ENOTSUP: nothing to trim with */
+    if (err == 0 && guest == NULL)
+        err = heapmin__backend()->unable; /* ENOSYS, ENOTSUP: nothing to trim */
     heapmin__auto_lock();
     if (err == 0 && state.running)
         err = EALREADY;
     if (err == 0) {
-        memset(&state.stats, 0, sizeof state.stats);
-        state.stats.size = sizeof state.stats;
-        state.stats.last_released = -1;
+        if (!keep_stats) {
+            memset(&state.stats, 0, sizeof state.stats);
+            state.stats.size = sizeof state.stats;
+            state.stats.last_released = -1;
+        }
         state.stats.interval_ms = c.interval_ms;
         state.stats.cpu_budget = c.cpu_budget;
         state.stats.min_release = c.min_release;
         state.config = c;
         state.stopping = 0;
-        err = heapmin__waiter_open(!(c.flags & HEAPMIN_AUTO_NO_PRESSURE),
-                                   state.stats.pressure,
-                                   sizeof state.stats.pressure);
+        state.guest = guest;
+        state.delay_ns = (heapmin_int64)delay_ms * 1000000;
+        err = guest != NULL ? heapmin__waiter_open(0, NULL, 0)
+                            : heapmin__waiter_open(
+                                  !(c.flags & HEAPMIN_AUTO_NO_PRESSURE),
+                                  state.stats.pressure,
+                                  sizeof state.stats.pressure);
     }
     if (err == 0) {
         err = heapmin__thread_start(run);
@@ -228,11 +287,27 @@ int heapmin_auto_start(const struct heapmin_auto_config *config)
         HEAPMIN__STORE(accepting, 1);
     }
     heapmin__auto_unlock();
+    return err;
+}
+
+int heapmin_auto_start(const struct heapmin_auto_config *config)
+{
+    int err = start(config, NULL, 0, 0);
+
     if (err != 0) {
         errno = err;
         return -1;
     }
     return 0;
+}
+
+int heapmin__auto_start_guest(const struct heapmin_auto_config *config,
+                              const struct heapmin__guest *guest, int delay_ms,
+                              int keep_stats)
+{
+    return guest != NULL && guest->begin != NULL && delay_ms >= 0
+               ? start(config, guest, delay_ms, keep_stats)
+               : EINVAL;
 }
 
 int heapmin_auto_stop(void)
@@ -254,7 +329,7 @@ int heapmin_auto_stop(void)
         return -1;
     }
     HEAPMIN__STORE(accepting, 0);
-    heapmin__waiter_wake(HEAPMIN__WAKE_CONTROL);
+    heapmin__waiter_wake(HEAPMIN__WAKE_CONTROL | HEAPMIN__WAKE_STOP);
     heapmin__thread_join();
     heapmin__auto_lock();
     heapmin__waiter_close();

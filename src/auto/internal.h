@@ -15,6 +15,9 @@
 #define HEAPMIN__WAKE_REQUEST 1u  /* heapmin_auto_request() */
 #define HEAPMIN__WAKE_PRESSURE 2u /* a memory-pressure source fired */
 #define HEAPMIN__WAKE_CONTROL 4u  /* stop or resume: read the shared state */
+#define HEAPMIN__WAKE_STOP 8u     /* with CONTROL: a stop, which a guest hears */
+
+struct heapmin__guest;
 
 /* The lock that guards the front's shared state. */
 void heapmin__auto_lock(void);
@@ -27,8 +30,12 @@ void heapmin__auto_unlock(void);
  * not. Returns 0 or an errno value. Called with the lock held.
  */
 int heapmin__waiter_open(int pressure, char *desc, size_t len);
-/* Closes the pressure sources (the wake-up channel stays). */
+/* Closes the pressure sources (the wake-up channel stays) and forgets the
+ * guest. */
 void heapmin__waiter_close(void);
+/* Lets a guest (guest.h) wait in the trimmer's place from now until
+ * heapmin__waiter_close(). Returns 0 or ENOTSUP. Called with the lock held. */
+int heapmin__waiter_guest(const struct heapmin__guest *guest);
 /* Waits up to timeout_ns; returns the HEAPMIN__WAKE_* bits that came. */
 unsigned heapmin__waiter_wait(heapmin_int64 timeout_ns);
 /* Wakes the trimmer with bits. Async-signal-safe. Returns 0 or errno. */

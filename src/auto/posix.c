@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "guest.h"
 #include "internal.h"
 #if defined(__linux__)
 #include "../posix/leader.h"
@@ -39,6 +40,8 @@ static int source_events[MAX_SOURCES];
 static int nsources;
 static pthread_t thread;
 static volatile int have_thread;
+/* Set and cleared with the lock held; read by a stop without it. */
+static const struct heapmin__guest *guest;
 
 static void register_fork_handlers(void);
 
@@ -84,6 +87,7 @@ static void after_fork_child(void)
 {
     heapmin__wake_forked();
     close_sources();
+    HEAPMIN__STORE(guest, NULL);
     have_thread = 0;
     heapmin__auto_forked();
     pthread_mutex_unlock(&lock);
@@ -100,8 +104,9 @@ int heapmin__waiter_open(int pressure, char *desc, size_t len)
 
     if (err != 0)
         return err;
-    /* Wake-ups meant for an earlier trimmer. */
+    /* Wake-ups meant for an earlier trimmer, and its guest. */
     heapmin__wake_wait(0);
+    HEAPMIN__STORE(guest, NULL);
     nsources = 0;
     if (pressure)
         nsources = heapmin__pressure_open(sources, source_events, MAX_SOURCES,
@@ -114,6 +119,13 @@ int heapmin__waiter_open(int pressure, char *desc, size_t len)
 void heapmin__waiter_close(void)
 {
     close_sources();
+    HEAPMIN__STORE(guest, NULL);
+}
+
+int heapmin__waiter_guest(const struct heapmin__guest *g)
+{
+    HEAPMIN__STORE(guest, g);
+    return 0;
 }
 
 /* The pressure sources that fired, without waiting; 0 if none. */
@@ -152,6 +164,23 @@ static unsigned poll_sources(int *alive)
     return woke;
 }
 
+/*
+ * Sleeps up to ns for a wake-up, or lets the guest wait in its place: then
+ * a wake-up is seen when the guest's turn ends, and a stop ends it early.
+ */
+static unsigned sleep_for(heapmin_int64 ns)
+{
+    const struct heapmin__guest *g = HEAPMIN__LOAD(guest);
+    unsigned woke;
+
+    if (g == NULL || g->wait == NULL)
+        return heapmin__wake_wait(ns);
+    if ((woke = heapmin__wake_wait(0)) != 0)
+        return woke;
+    g->wait((int)((ns + 999999) / 1000000));
+    return heapmin__wake_wait(0);
+}
+
 unsigned heapmin__waiter_wait(heapmin_int64 timeout_ns)
 {
     heapmin_int64 end = heapmin__now_ns() + timeout_ns, left = timeout_ns;
@@ -161,9 +190,10 @@ unsigned heapmin__waiter_wait(heapmin_int64 timeout_ns)
         unsigned woke = poll_sources(&alive);
 
         if (woke == 0)
-            woke = heapmin__wake_wait(alive > 0 && left > PRESSURE_SLICE_NS
-                                          ? PRESSURE_SLICE_NS
-                                          : left);
+            woke = sleep_for(left > PRESSURE_SLICE_NS &&
+                                     (alive > 0 || HEAPMIN__LOAD(guest))
+                                 ? PRESSURE_SLICE_NS
+                                 : left);
         if (woke != 0)
             return woke | poll_sources(&alive);
         left = end - heapmin__now_ns();
@@ -174,7 +204,13 @@ unsigned heapmin__waiter_wait(heapmin_int64 timeout_ns)
 
 int heapmin__waiter_wake(unsigned bits)
 {
-    return heapmin__wake_post(bits);
+    const struct heapmin__guest *g = HEAPMIN__LOAD(guest);
+    int err = heapmin__wake_post(bits);
+
+    if (err == 0 && (bits & HEAPMIN__WAKE_STOP) && g != NULL &&
+        g->interrupt != NULL)
+        g->interrupt();
+    return err;
 }
 
 int heapmin__waiter_alone(void)
@@ -210,6 +246,8 @@ int heapmin__thread_start(void (*fn)(void))
     sigset_t all, old;
     int err;
 
+    /* One that ended by itself (alone, or nothing to trim with). */
+    heapmin__thread_join();
     /* The new thread inherits this mask: every signal blocked. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);

@@ -54,7 +54,8 @@ int heapmin__waiter_open(int pressure, char *desc, size_t len)
     /* Wake-ups meant for an earlier trimmer. */
     ResetEvent(control);
     ResetEvent(request);
-    desc[0] = '\0';
+    if (len > 0)
+        desc[0] = '\0';
     if (!pressure)
         return 0;
     low_memory =
@@ -109,6 +110,12 @@ int heapmin__waiter_wake(unsigned bits)
     if (h == NULL)
         return ESRCH;
     return SetEvent(h) ? 0 : EINVAL;
+}
+
+int heapmin__waiter_guest(const struct heapmin__guest *guest)
+{
+    (void)guest;
+    return ENOTSUP; /* no preload agent on Windows */
 }
 
 int heapmin__waiter_alone(void)
