@@ -1,10 +1,10 @@
 /*
  * libheapmin-auto.so, the preload agent: automatic trimming for programs
  * that never call heapmin, switched on by HEAPMIN_AUTO (config.h) and
- * loaded with LD_PRELOAD (Linux). It is a client of the public API like any
- * other: heapmin_auto_start() with the parsed config, one line per trim in
- * the log, and a control socket (control.c) for `heapmin trim` and
- * `heapmin status`.
+ * loaded with LD_PRELOAD (Linux). It starts the library's trimmer with the
+ * parsed config and is its guest (guest.h): one thread in all, which also
+ * serves a control socket (control.c) for `heapmin trim` and `heapmin
+ * status`, and one line per trim in the log.
  *
  * It must never harm its host: without HEAPMIN_AUTO it does nothing at all;
  * with a bad one it says so in one line and does nothing else; it never
@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,24 +26,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../src/auto/guest.h"
 #include "../src/posix/fd.h"
 #include "../src/posix/leader.h"
 #include "agent.h"
 #include "config.h"
 #include "text.h"
 
-/* How long the agent waits before it starts the trimmer (agent_main): a
- * program that lives less pays for one sleeping thread. A fork child
+/* How long the agent's trimmer waits before it begins (start): a program
+ * that lives less pays for one sleeping thread. A fork child
  * waits longer: most children that do not exec (a save, a pool's task)
  * are short, and a child that leaves by _exit leaves its socket behind. */
 #define START_DELAY_MS 100
 #define CHILD_START_DELAY_MS 1000
-/* How often the agent's thread looks whether it is alone, at most. */
-#define TURN_MS 1000
-/* The agent's thread's stack: it formats a few lines and calls the
- * library. The default (8 MiB) counts against RLIMIT_MEMLOCK under
- * mlockall(MCL_FUTURE). */
-#define STACK_SIZE (256 * 1024)
 /* Below this RLIMIT_NPROC (threads count against it) the agent takes
  * none of the program's room for threads and processes. */
 #define MIN_NPROC 1024
@@ -52,7 +46,6 @@
 static struct heapmin__agent_config config;
 static struct heapmin__fd log_file = HEAPMIN__FD_NONE;
 static int log_fd = -1; /* 2 for stderr, or log_file's descriptor */
-static int forked;      /* a fork child of a process with the agent */
 
 /* What the agent adds to heapmin_auto_stats(), guarded by lock. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -196,141 +189,56 @@ static void serve(const char *request, char *reply, size_t size)
 }
 
 /*
- * The agent's thread and how it is stopped: by a pause (unshare.c) or
- * when it finds itself alone. Guarded by run_lock.
+ * The agent's trimmer, a guest's (guest.h): the control socket is served
+ * on the trimmer's own thread, so the program gets one thread of
+ * heapmin's. It is stopped by a pause (unshare.c), and ends by itself
+ * when the program's own threads have all ended. Guarded by run_lock.
  */
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_t thread;
-static int thread_up;       /* thread was started and not joined yet */
-static int pauses;          /* nesting count of heapmin__agent_pause() */
-static int stopping;        /* read by the thread at each turn */
-static int started_trimmer; /* the thread's heapmin_auto_start() worked */
-static sem_t nap;           /* what the thread sleeps on without a socket */
-/* What the thread returns when a pause stopped it. */
-static char paused_mark;
+static int trimming; /* the agent's trimmer was started (it may have ended) */
+static int pauses;   /* nesting count of heapmin__agent_pause() */
+static int restart;  /* what the outermost pause stopped, for the resume */
 static pid_t agent_pid; /* the process whose agent this is */
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 
-/* Sleeps up to ms, or until a pause posts nap. */
-static void doze(int ms)
+/* On the trimmer's thread, once it has waited out its delay. */
+static void begin(int err)
 {
-    struct timespec until;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    while (!LOAD(stopping) && sem_timedwait(&nap, &until) != 0 &&
-           errno == EINTR)
-        ;
-}
-
-/*
- * Whether every thread of the program has ended and only heapmin's are
- * left (leader.h): this one and a trimmer (the agent's, or one the
- * program started).
- */
-static int alone(void)
-{
-    struct heapmin_auto_stats s;
-    int left;
-
-    if (heapmin_resident_bytes() != 0 ||
-        (left = heapmin__threads_after_leader()) == 0)
-        return 0;
-    s.size = sizeof s;
-    heapmin_auto_stats(&s);
-    return left <= 2 + s.running;
-}
-
-/*
- * The agent's thread ("heapmin-agent"). It waits a little before it starts
- * anything, so that a program that lives less than that (a shell's
- * commands inherit HEAPMIN_AUTO too) pays for one thread and nothing else:
- * no detection, no pressure registration, no socket. Then it starts the
- * trimmer and, with the control socket on, serves it until it is paused
- * or the program's own threads have all ended; with it off, it ends.
- */
-static void *agent_main(void *arg)
-{
-    struct timespec retry = {0, 10000000L};
-    int tries = 0;
-
-    doze((int)(size_t)arg);
-#if defined(__GLIBC__)
-    pthread_setname_np(pthread_self(), "heapmin-agent");
-#endif
-    if (alone())
-        return NULL; /* the program ended while this thread waited */
-    config.trimmer.on_trim = on_trim;
-    while (!LOAD(stopping) && !started_trimmer) {
-        if (heapmin_auto_start(&config.trimmer) == 0) {
-            STORE(started_trimmer, 1);
-            break;
-        }
-        /*
-         * In a fork child the library's fork handler, which runs after
-         * ours, forgets the parent's trimmer: until then a start says
-         * EALREADY. Later, EALREADY means the program runs its own
-         * trimmer, and the socket serves its stats all the same.
-         */
-        if (errno == EALREADY && forked && ++tries < 20) {
-            nanosleep(&retry, NULL);
-            continue;
-        }
-        if (errno == EALREADY)
-            break;
-        heapmin__agent_say("not trimming: %s (backend %s)", strerror(errno),
-                           heapmin_backend());
-        return NULL;
-    }
-    while (config.control && !LOAD(stopping)) {
-        if (alone()) {
-            heapmin_auto_stop();
-            return NULL;
-        }
-        heapmin__control_wait(TURN_MS, serve);
-    }
-    return LOAD(stopping) ? &paused_mark : NULL;
-}
-
-/*
- * Starts the agent's thread after delay_ms, with every signal blocked (the
- * program's signals go to its own threads) and a small stack. Returns 0
- * or an errno value. Called with run_lock held, or before any thread.
- */
-static int start(int delay_ms)
-{
-    pthread_attr_t attr;
-    sigset_t all, old;
-    int err;
-
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, STACK_SIZE);
-    STORE(stopping, 0);
-    err = pthread_create(&thread, &attr, agent_main, (void *)(size_t)delay_ms);
-    /* A program with large static TLS (it comes out of the stack) needs
-     * the default size. */
-    if (err == EINVAL)
-        err =
-            pthread_create(&thread, NULL, agent_main, (void *)(size_t)delay_ms);
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    thread_up = err == 0;
     if (err != 0)
-        heapmin__agent_say("not trimming: no thread: %s", strerror(err));
+        heapmin__agent_say("not trimming: %s (backend %s)", strerror(err),
+                           heapmin_backend());
+    else if (config.control)
+        heapmin__control_begin();
+}
+
+static void serve_turn(int timeout_ms)
+{
+    heapmin__control_wait(timeout_ms, serve);
+}
+
+static const struct heapmin__guest with_control = {
+    begin, serve_turn, heapmin__control_interrupt};
+static const struct heapmin__guest without_control = {begin, NULL, NULL};
+
+/*
+ * Starts the trimmer after delay_ms: a program that lives less (a shell's
+ * commands inherit HEAPMIN_AUTO too) pays for one sleeping thread, and no
+ * detection, pressure registration or socket. Returns 0 or an errno value.
+ * Called with run_lock held, or before any thread.
+ */
+static int start(int delay_ms, int keep_stats)
+{
+    int err = heapmin__auto_start_guest(
+        &config.trimmer, config.control ? &with_control : &without_control,
+        delay_ms, keep_stats);
+
+    trimming = err == 0;
+    if (err != 0)
+        heapmin__agent_say("not trimming: %s", strerror(err));
     return err;
 }
-
-/* What a pause stopped, for the resume to start again. */
-static int restart_thread, restart_trimmer;
 
 void heapmin__agent_pause(void)
 {
@@ -340,31 +248,20 @@ void heapmin__agent_pause(void)
         return;
     pthread_mutex_lock(&run_lock);
     if (pauses++ == 0) {
-        int gone, before = heapmin__thread_count(&gone), stopped = 0, i;
+        int gone, before = heapmin__thread_count(&gone), i;
 
-        if (thread_up && !pthread_equal(thread, pthread_self())) {
-            void *why;
-
-            STORE(stopping, 1);
-            sem_post(&nap);
-            heapmin__control_interrupt();
-            pthread_join(thread, &why);
-            thread_up = 0;
-            stopped++;
+        /* One that ended by itself (alone, nothing to trim) stays ended. */
+        restart = trimming && heapmin_auto_stop() == 0;
+        trimming = 0;
+        if (restart)
             heapmin__control_remove();
-            /* One that had ended by itself (alone, control off, unable
-             * to trim) stays ended. */
-            restart_thread = why == &paused_mark;
-        }
-        restart_trimmer = LOAD(started_trimmer) && heapmin_auto_stop() == 0;
-        stopped += restart_trimmer;
         /*
          * pthread_join() returns when a thread has left user space, a
          * moment before the kernel takes it out of the process; until
          * then unshare() still sees it. Up to 100 ms.
          */
-        for (i = 0; stopped > 0 && i < 1000 &&
-                    heapmin__thread_count(&gone) > before - stopped;
+        for (i = 0; restart && i < 1000 &&
+                    heapmin__thread_count(&gone) > before - 1;
              i++)
             nanosleep(&(struct timespec){0, 100000L}, NULL);
     }
@@ -377,16 +274,11 @@ void heapmin__agent_resume(void)
         return;
     pthread_mutex_lock(&run_lock);
     if (pauses > 0 && --pauses == 0) {
-        if (restart_trimmer && heapmin_auto_start(&config.trimmer) != 0)
-            STORE(started_trimmer, 0);
-        if (restart_thread) {
-            while (sem_trywait(&nap) == 0)
-                ;
-            /* unshare and nsenter exec a program next: no detection or
-             * socket for a process about to be replaced. */
-            start(START_DELAY_MS);
-        }
-        restart_thread = restart_trimmer = 0;
+        /* unshare and nsenter exec a program next: no detection or
+         * socket for a process about to be replaced. */
+        if (restart)
+            start(START_DELAY_MS, 1);
+        restart = 0;
     }
     pthread_mutex_unlock(&run_lock);
 }
@@ -414,24 +306,21 @@ static void postfork_parent(void)
 static void postfork_child(void)
 {
     /* The parent's agent ran (or a pause of the parent's would restart
-     * it): the child gets its own. */
-    int wanted = thread_up || restart_thread || LOAD(started_trimmer);
+     * it): the child gets its own. The library's own fork handler, which
+     * ran first, has forgotten the parent's trimmer. */
+    int wanted = trimming || restart;
 
     heapmin__control_postfork_child();
     memset(&counts, 0, sizeof counts);
-    forked = 1;
-    STORE(started_trimmer, 0);
-    thread_up = 0;
-    restart_trimmer = 0;
     heapmin__fd_inherit(&log_file);
-    sem_init(&nap, 0, 0);
     STORE(agent_pid, getpid());
     pthread_mutex_unlock(&lock);
     /* A pause in progress is another thread's, which the child has not. */
     pauses = 0;
-    restart_thread = 0;
+    restart = 0;
+    trimming = 0;
     if (wanted)
-        start(CHILD_START_DELAY_MS);
+        start(CHILD_START_DELAY_MS, 0);
     pthread_mutex_unlock(&run_lock);
 }
 
@@ -485,8 +374,8 @@ __attribute__((constructor)) static void agent_start(void)
     } else if (config.log == HEAPMIN__LOG_STDERR) {
         log_fd = 2;
     }
-    sem_init(&nap, 0, 0);
     agent_pid = getpid();
+    config.trimmer.on_trim = on_trim;
     /*
      * An allocator registers its own fork handlers when it first
      * allocates. Those must run before the child handler below, which
@@ -494,7 +383,7 @@ __attribute__((constructor)) static void agent_start(void)
      */
     warm = malloc(1);
     free(warm);
-    if (start(START_DELAY_MS) != 0) {
+    if (start(START_DELAY_MS, 0) != 0) {
         heapmin__fd_close(&log_file);
         log_fd = -1;
         return;

@@ -1,7 +1,7 @@
 /*
- * Private to the preload agent: agent.c (start-up, its thread, fork, the
+ * Private to the preload agent: agent.c (start-up, its trimmer, fork, the
  * trims and their log), control.c (the control socket, served on the
- * agent's thread) and unshare.c (calls that need the agent's threads gone).
+ * trimmer's thread) and unshare.c (calls that need heapmin's thread gone).
  */
 #ifndef HEAPMIN_AGENT_AGENT_H
 #define HEAPMIN_AGENT_AGENT_H
@@ -16,8 +16,7 @@ void heapmin__agent_say(const char *fmt, ...)
     ;
 
 /*
- * Stops the agent's thread and the trimmer it started, and waits for both
- * to end, so that the program is as single-threaded as it would be
+ * Stops the agent's trimmer and waits for its thread to end, so that the program is as single-threaded as it would be
  * without the agent; heapmin__agent_resume() starts them again. Nestable,
  * from any of the program's threads.
  */
@@ -31,13 +30,16 @@ typedef void (*heapmin__control_fn)(const char *request, char *reply,
 /* xdg: XDG_RUNTIME_DIR as the program started with it, or NULL. */
 void heapmin__control_init(const char *xdg);
 /*
- * One turn of the agent's thread: makes the control socket if there is
+ * One turn of the trimmer's wait: makes the control socket if there is
  * none (channel.h), then waits up to timeout_ms for a connection and
- * answers it with serve. Returns early after heapmin__control_interrupt().
+ * answers it with serve. Returns at once after heapmin__control_interrupt()
+ * until the next heapmin__control_begin().
  */
 void heapmin__control_wait(int timeout_ms, heapmin__control_fn serve);
+void heapmin__control_begin(void);
 /* Wakes a wait at once, from another thread; the socket is then spent:
- * heapmin__control_remove() it, and the next wait makes another. */
+ * heapmin__control_remove() it, and a wait after the next begin makes
+ * another. */
 void heapmin__control_interrupt(void);
 /* Around fork: the child closes its copy of the parent's socket. */
 void heapmin__control_prefork(void);

@@ -1,5 +1,5 @@
 /*
- * The agent's control socket, served by the agent's thread:
+ * The agent's control socket, served on the trimmer's thread (guest.h):
  * `heapmin trim PID` and `heapmin status PID` connect, send one line
  * ("trim" or "status") and read key=value lines up to the line "end".
  * Where the socket lives and why that is private: channel.h. A connection
@@ -44,6 +44,7 @@ static uid_t owner_uid;
 static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static char xdg_dir[256];
 static long long made_at; /* when a socket was last made or tried */
+static int interrupted;   /* by a stop: no more waits until a begin */
 static int said;          /* the first failure is said, later ones not */
 
 static long long now_ns(void)
@@ -212,6 +213,9 @@ void heapmin__control_wait(int timeout_ms, heapmin__control_fn serve)
     int c;
 
     keep_socket();
+    /* A stop that came before there was a socket to shut down. */
+    if (__atomic_load_n(&interrupted, __ATOMIC_SEQ_CST))
+        return;
     p.fd = listener.fd;
     p.events = POLLIN;
     /* Without a socket poll() just waits (a negative fd is skipped). */
@@ -234,9 +238,15 @@ void heapmin__control_wait(int timeout_ms, heapmin__control_fn serve)
     pthread_mutex_unlock(&lock);
 }
 
+void heapmin__control_begin(void)
+{
+    __atomic_store_n(&interrupted, 0, __ATOMIC_SEQ_CST);
+}
+
 void heapmin__control_interrupt(void)
 {
     /* A listening socket shut down wakes a poll() on it at once. */
+    __atomic_store_n(&interrupted, 1, __ATOMIC_SEQ_CST);
     pthread_mutex_lock(&lock);
     if (heapmin__fd_check(&listener))
         shutdown(listener.fd, SHUT_RDWR);

@@ -1,16 +1,16 @@
 /*
  * Calls that go wrong when the process has a thread it does not know of,
- * so the agent's threads get out of the way for them:
+ * so the agent's thread gets out of the way for them:
  *  - unshare() and setns() into a user or mount namespace: the kernel
  *    refuses them with EINVAL when any other thread exists (unshare
  *    --user, nsenter --mount, sandboxes and container tools call them);
  *  - the set*id() family and setgroups(): glibc applies them to every
  *    thread and aborts the program if one thread's call fails where the
- *    caller's did not, as it does for the agent's thread when the program
+ *    caller's did not, as it does for heapmin's thread when the program
  *    has changed its own thread's capabilities first (setpriv does).
  * The agent defines each, so that the program's calls come here first
- * (LD_PRELOAD puts it before the C library): the agent's threads are
- * stopped, the C library's function is called, and they start again.
+ * (LD_PRELOAD puts it before the C library): the agent's thread is
+ * stopped, the C library's function is called, and it starts again.
  *
  * clone() with namespace flags, a raw syscall(), and the C library's own
  * calls (initgroups() calling setgroups()) are not covered.

@@ -219,14 +219,14 @@ def test_inert(t):
     p = t.run([t.hello, "--settle", "a"],
               t.env(LD_PRELOAD=t.agent, HEAPMIN_AUTO=""))
     check((p.returncode, p.stdout, p.stderr) ==
-          (3, b"hello a\nthreads 3\n", b""),
-          f"HEAPMIN_AUTO='': the trimmer and the agent's thread expected: {p}")
+          (3, b"hello a\nthreads 2\n", b""),
+          f"HEAPMIN_AUTO='': one thread, the trimmer serving the socket, "
+          f"expected: {p}")
     p = t.run([t.hello, "--settle", "a"],
               t.env(LD_PRELOAD=t.agent, HEAPMIN_AUTO="control=off"))
     check(p.stdout == b"hello a\nthreads 2\n" and p.stderr == b"",
           f"control=off: the trimmer alone expected: {p}")
-    # The agent's thread waits before it starts anything: a good string
-    # shows as that one thread at first, a bad one as none.
+    # A good string shows as the agent's one thread, a bad one as none.
     good = b"hello a\nthreads 2\n"
     rng = random.Random(10)
     cases = BAD + fuzzed(rng, 60)
@@ -271,11 +271,11 @@ def test_run(t):
         return p.returncode, p.stdout.decode(), p.stderr.decode()
 
     rc, out, err = run("--", t.hello, "--settle", "x", "y")
-    check((rc, out, err) == (3, "hello x y\nthreads 3\n", ""),
+    check((rc, out, err) == (3, "hello x y\nthreads 2\n", ""),
           f"run hello: {rc} {out!r} {err!r}")
     rc, out, err = run("--interval", "0.5", "--budget", "2", "--no-pressure",
                        t.hello, "--settle")
-    check((rc, out, err) == (3, "hello\nthreads 3\n", ""),
+    check((rc, out, err) == (3, "hello\nthreads 2\n", ""),
           f"run with options: {rc} {out!r} {err!r}")
     # What it passes on: HEAPMIN_AUTO from the options (after one already
     # set: the options win), the agent after any LD_PRELOAD, a log path
@@ -292,7 +292,7 @@ def test_run(t):
           f"LD_PRELOAD passed on: {vars_.get('LD_PRELOAD')}")
     # A child started with exec has its own agent.
     rc, out, err = run("--", "/bin/sh", "-c", f"exec {t.hello} --settle")
-    check((rc, out) == (3, "hello\nthreads 3\n"), f"exec'd child: {out!r}")
+    check((rc, out) == (3, "hello\nthreads 2\n"), f"exec'd child: {out!r}")
     for bad, named in [(["--interval", "0", t.hello], "--interval"),
                        (["--interval"], "needs a value"),
                        (["--budget", "x", t.hello], "--budget"),

@@ -2,8 +2,8 @@
  * A program that knows nothing of heapmin, for the agent's harmlessness
  * tests: prints a line and how many threads it has, reads its own
  * arguments back, and exits with status 3. With --settle first, it counts
- * its threads half a second after it starts (the agent waits 0.1 s before
- * it starts the trimmer).
+ * its threads half a second after it starts (the agent's one thread waits
+ * 0.1 s before its trimmer begins).
  */
 #define _DEFAULT_SOURCE /* usleep */
 #include <dirent.h>
