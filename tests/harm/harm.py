@@ -24,12 +24,15 @@ Cases (harm.c has the programs):
                  before set*id(), which glibc applies to every thread)
   nproc          RLIMIT_NPROC with little room (as nobody): the program's
                  own forks work; the agent says once that it stays out
-  mlock          mlockall(): the agent's threads add little locked memory
+  mlock          mlockall(): the agent's thread adds little locked memory
   exit-children  children that leave by _exit() leave no socket behind
   nginx          Debian's nginx, its workers switching to www-data: the
                  same answers; master and workers reachable
   redis          redis-server (jemalloc) and a BGSAVE child
   memcached      memcached switching to nobody
+  postgresql     PostgreSQL 15 as postgres: initdb, a postmaster whose
+                 backends are fork children, pgbench; postmaster and a
+                 backend reachable
   cpython        CPython's own test of a fork from a thread whose thread
                  then ends (test_threading): the same verdict both ways
 With --long, also CPython's test of dup2() onto every free descriptor
@@ -82,18 +85,13 @@ class Runner:
         os.mkdir(self.xdg, 0o700)
 
     def public(self):
-        """harm, the agent and the library copied where nobody can run
-        them (the build tree may be in root's home): the program's path
-        and the agent's. The agent finds the library at $ORIGIN/..."""
+        """harm and the agent copied where nobody can run them (the build
+        tree may be in root's home): the program's path and the agent's."""
         pub = os.path.join(self.tmp, "pub")
         if not os.path.isdir(pub):
             os.makedirs(os.path.join(pub, "heapmin"))
-            lib = os.path.join(os.path.dirname(self.agent), "..",
-                               "libheapmin.so.0")
             shutil.copy(self.harm, pub)
             shutil.copy(self.agent, os.path.join(pub, "heapmin"))
-            shutil.copy(os.path.realpath(lib),
-                        os.path.join(pub, "libheapmin.so.0"))
             for d, _, files in os.walk(self.tmp):
                 if d.startswith(pub) or d == self.tmp:
                     os.chmod(d, 0o755)
@@ -335,7 +333,7 @@ def children(pid):
 
 def case_nginx(r):
     """Debian's nginx: a master that forks workers which switch to
-    www-data (set*id() with the agent's threads paused)."""
+    www-data (set*id() with the agent's thread paused)."""
     if os.geteuid() != 0:
         raise Skip("not root: nginx's workers cannot switch users")
     if shutil.which("nginx") is None:
@@ -508,6 +506,80 @@ def case_exit_children(r):
     return "5 children left by _exit(): only the parent's socket remains"
 
 
+def case_postgresql(r):
+    """Debian's PostgreSQL 15, run as postgres: initdb (which runs the
+    server in bootstrap mode), then a postmaster that forks a backend per
+    connection and pgbench's transactions; the same results both ways."""
+    if os.geteuid() != 0:
+        raise Skip("not root: PostgreSQL must run as postgres")
+    bindir = "/usr/lib/postgresql/15/bin"
+    if not os.path.exists(os.path.join(bindir, "pgbench")):
+        raise Missing("PostgreSQL 15 is not installed (apt-get install "
+                      "postgresql)")
+    import pwd
+    pg = pwd.getpwnam("postgres")
+    as_pg = ["setpriv", f"--reuid={pg.pw_uid}", f"--regid={pg.pw_gid}",
+             "--init-groups"]
+    _, agent = r.public()
+    seen = {}
+    for under in (False, True):
+        d = os.path.join(r.tmp, f"pg-{int(under)}")
+        os.mkdir(d)
+        os.chown(d, pg.pw_uid, pg.pw_gid)
+        env = dict(r.server_env(), **({"LD_PRELOAD": agent, "HEAPMIN_AUTO": ""}
+                                      if under else {}))
+        port = str(free_port())
+        conn = ["-h", d, "-p", port, "-U", "postgres"]
+
+        def pg_run(*argv, timeout=300):
+            p = subprocess.run([*as_pg, *argv], env=env, cwd=d,
+                               capture_output=True, timeout=timeout)
+            return p.returncode, p.stdout.decode(), p.stderr.decode()
+        init = pg_run(f"{bindir}/initdb", "-D", f"{d}/data", "-A", "trust",
+                      "-U", "postgres", "--no-sync")
+        check(init[0] == 0, f"initdb: {init[2][-400:]!r}")
+        p = subprocess.Popen([*as_pg, f"{bindir}/postgres", "-D", f"{d}/data",
+                              "-k", d, "-p", port, "-c", "listen_addresses=",
+                              "-c", "fsync=off"], env=env, cwd=d,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            until_up(p, "postgres did not answer",
+                     lambda: pg_run(f"{bindir}/pg_isready", *conn)[0] == 0, 60)
+            bench = [pg_run(f"{bindir}/pgbench", "-i", "-s", "2", *conn,
+                            "postgres")[0]]
+            rc, out, err = pg_run(f"{bindir}/pgbench", "-c", "4", "-j", "2",
+                                  "-t", "200", *conn, "postgres")
+            bench += [rc] + re.findall(r"(?:actually processed|failed "
+                                       r"transactions): (\S+)", out)
+            backend = None
+            if under:
+                check(r.status(p.pid)[0] == 0, "no status from the postmaster")
+                psql = subprocess.Popen(
+                    [*as_pg, f"{bindir}/psql", *conn, "-At", "postgres"],
+                    env=r.server_env(), cwd=d, stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                psql.stdin.write(b"select pg_backend_pid();\n")
+                psql.stdin.flush()
+                backend = int(psql.stdout.readline())
+                status = r.status(backend)
+                psql.stdin.close()
+                psql.wait(30)
+                check(status[0] == 0 and
+                      backend in children(p.pid),
+                      f"backend {backend}: {status[1]!r}")
+        finally:
+            p.terminate()
+            rc = p.wait(60)
+        seen[under] = (bench, rc)
+    want = ([0, 0, "800/800", "0"], 0)
+    check(seen[False] == want, f"premise: PostgreSQL plainly: {seen[False]}")
+    check(seen[True] == seen[False], f"PostgreSQL: plainly {seen[False]}, "
+          f"under the agent {seen[True]}")
+    return ("initdb, pgbench -i and 800 of 800 transactions (0 failed), "
+            f"exit 0 both ways; heapmin status answered by the postmaster "
+            f"and backend {backend}")
+
+
 def cpython(r, args, timeout):
     if not os.path.exists("/usr/lib/python3.11/test/test_threading.py"):
         raise Missing("CPython's test suite is not installed (apt-get "
@@ -545,6 +617,7 @@ CASES = {"closefds": case_closefds, "exit-main": case_exit_main,
          "nproc": case_nproc, "mlock": case_mlock,
          "exit-children": case_exit_children, "nginx": case_nginx,
          "redis": case_redis, "memcached": case_memcached,
+         "postgresql": case_postgresql,
          "cpython": case_cpython}
 
 
