@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,10 +38,6 @@
  * are short, and a child that leaves by _exit leaves its socket behind. */
 #define START_DELAY_MS 100
 #define CHILD_START_DELAY_MS 1000
-/* Below this RLIMIT_NPROC (threads count against it) the agent takes
- * none of the program's room for threads and processes. */
-#define MIN_NPROC 1024
-
 static struct heapmin__agent_config config;
 static struct heapmin__fd log_file = HEAPMIN__FD_NONE;
 static int log_fd = -1; /* 2 for stderr, or log_file's descriptor */
@@ -324,24 +319,11 @@ static void postfork_child(void)
     pthread_mutex_unlock(&run_lock);
 }
 
-/* RLIMIT_NPROC where it leaves the program little room (the agent's
- * thread would count against it), else 0. Root is not held to it. */
-static long nproc_tight(void)
-{
-    struct rlimit r;
-
-    return getuid() != 0 && getrlimit(RLIMIT_NPROC, &r) == 0 &&
-                   r.rlim_cur != RLIM_INFINITY && r.rlim_cur < MIN_NPROC
-               ? (long)r.rlim_cur
-               : 0;
-}
-
 __attribute__((constructor)) static void agent_start(void)
 {
     const char *text = getenv("HEAPMIN_AUTO");
     char err[256];
     void *volatile warm;
-    long nproc;
 
     if (text == NULL)
         return;
@@ -355,10 +337,10 @@ __attribute__((constructor)) static void agent_start(void)
         heapmin__agent_say("HEAPMIN_AUTO: %s; not trimming", err);
         return;
     }
-    if ((nproc = nproc_tight()) != 0) {
-        heapmin__agent_say("not trimming: RLIMIT_NPROC is %ld, and the "
-                           "agent's thread would count against it",
-                           nproc);
+    if (!heapmin__agent_room(err, sizeof err)) {
+        heapmin__agent_say("not trimming: %s, and the agent's thread would "
+                           "count against it",
+                           err);
         return;
     }
     heapmin__control_init(getenv("XDG_RUNTIME_DIR"));

@@ -1,7 +1,8 @@
 /*
  * Private to the preload agent: agent.c (start-up, its trimmer, fork, the
  * trims and their log), control.c (the control socket, served on the
- * trimmer's thread) and unshare.c (calls that need heapmin's thread gone).
+ * trimmer's thread), room.c (limits on threads) and unshare.c (calls that
+ * need heapmin's thread gone).
  */
 #ifndef HEAPMIN_AGENT_AGENT_H
 #define HEAPMIN_AGENT_AGENT_H
@@ -14,6 +15,12 @@ void heapmin__agent_say(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+
+/*
+ * Whether the program has room for the agent's thread (room.c): 1, or 0
+ * with why ("RLIMIT_NPROC is 64") in why.
+ */
+int heapmin__agent_room(char *why, size_t size);
 
 /*
  * Stops the agent's trimmer and waits for its thread to end, so that the program is as single-threaded as it would be

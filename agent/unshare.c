@@ -12,8 +12,10 @@
  * (LD_PRELOAD puts it before the C library): the agent's thread is
  * stopped, the C library's function is called, and it starts again.
  *
- * clone() with namespace flags, a raw syscall(), and the C library's own
- * calls (initgroups() calling setgroups()) are not covered.
+ * clone() with namespace flags needs nothing: the kernel allows it beside
+ * other threads, and the child has one thread, none of the agent's. A
+ * raw syscall() and the C library's own calls (initgroups() calling
+ * setgroups()) are not covered.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>

@@ -1,0 +1,117 @@
+/*
+ * Whether the program has room for one more thread: the agent's counts
+ * against RLIMIT_NPROC (threads are tasks) and against the pids.max of
+ * the program's cgroup and of every cgroup above it. Where either is
+ * small, the agent starts nothing. Read once, in the constructor, while
+ * the program is not running yet: the descriptors opened here cannot race
+ * any of its own.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+/* Below this limit the agent takes none of the program's room for
+ * threads and processes; nor with fewer than MIN_FREE left under it. */
+#define MIN_LIMIT 1024
+#define MIN_FREE 64
+
+/* Reads a small file whole into buf; returns its length, or -1. */
+static ssize_t slurp(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n, got = 0;
+
+    if (fd < 0)
+        return -1;
+    while (got < (ssize_t)size - 1 &&
+           (n = read(fd, buf + got, size - 1 - (size_t)got)) > 0)
+        got += n;
+    close(fd);
+    buf[got] = '\0';
+    return got;
+}
+
+/*
+ * The pids controller's path for this process in /proc/self/cgroup, as
+ * BASE/PATH in dir: cgroup v1's "N:pids:/PATH" (mounted at
+ * /sys/fs/cgroup/pids) or else v2's "0::/PATH" (/sys/fs/cgroup). 0 or -1.
+ */
+static int pids_dir(char *dir, size_t size)
+{
+    char text[4096], *line, *save = NULL;
+    const char *v2 = NULL;
+
+    if (slurp("/proc/self/cgroup", text, sizeof text) <= 0)
+        return -1;
+    for (line = strtok_r(text, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        char *ctl = strchr(line, ':'), *path = ctl ? strchr(ctl + 1, ':') : 0;
+
+        if (path == NULL)
+            continue;
+        *path++ = '\0';
+        ctl++;
+        if (strcmp(ctl, "pids") == 0 || strncmp(ctl, "pids,", 5) == 0 ||
+            strstr(ctl, ",pids") != NULL)
+            return snprintf(dir, size, "/sys/fs/cgroup/pids%s", path) <
+                           (int)size
+                       ? 0
+                       : -1;
+        if (strcmp(line, "0") == 0 && ctl[0] == '\0')
+            v2 = path;
+    }
+    return v2 != NULL &&
+                   snprintf(dir, size, "/sys/fs/cgroup%s", v2) < (int)size
+               ? 0
+               : -1;
+}
+
+/* A number read from DIR/NAME, or -1 ("max", missing, unreadable). */
+static long read_number(const char *dir, const char *name)
+{
+    char path[4200], text[32], *end;
+    long v;
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (slurp(path, text, sizeof text) <= 0)
+        return -1;
+    v = strtol(text, &end, 10);
+    return end != text && (*end == '\n' || *end == '\0') ? v : -1;
+}
+
+int heapmin__agent_room(char *why, size_t size)
+{
+    struct rlimit r;
+    char dir[4096], *slash;
+
+    /* Root is not held to RLIMIT_NPROC. */
+    if (getuid() != 0 && getrlimit(RLIMIT_NPROC, &r) == 0 &&
+        r.rlim_cur != RLIM_INFINITY && r.rlim_cur < MIN_LIMIT) {
+        snprintf(why, size, "RLIMIT_NPROC is %ld", (long)r.rlim_cur);
+        return 0;
+    }
+    if (pids_dir(dir, sizeof dir) != 0)
+        return 1;
+    /* Every level's limit holds; the root cgroup has none. */
+    for (;;) {
+        long max = read_number(dir, "pids.max"), now;
+
+        if (max >= 0 && (max < MIN_LIMIT ||
+                         ((now = read_number(dir, "pids.current")) >= 0 &&
+                          max - now < MIN_FREE))) {
+            snprintf(why, size, "pids.max is %ld in %s", max, dir);
+            return 0;
+        }
+        slash = strrchr(dir, '/');
+        if (slash == NULL || strcmp(slash, "/pids") == 0 ||
+            strcmp(dir, "/sys/fs/cgroup") == 0)
+            return 1;
+        *slash = '\0';
+    }
+}
