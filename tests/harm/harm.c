@@ -14,11 +14,14 @@
  *   mlock      mlockall(MCL_CURRENT | MCL_FUTURE); prints VmLck
  *   forks      forks 2 children that exit at once (under RLIMIT_NPROC)
  *   exit-children  forks 5 children that leave by _exit() after 0.2 s
+ *   clone          clone() with namespace flags; each child counts its
+ *                  threads, unshares a UTS namespace and switches user
  *
  * Each prints what it saw on stdout; those that idle afterwards print
  * "ready PID" first and wait for their standard input to close.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -281,6 +285,78 @@ static int forks(int n, int leave_by_exit, long live_ms)
     return failed != 0;
 }
 
+/* ---- clone ----------------------------------------------------------- */
+
+static int threads_here(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+
+    if (d == NULL)
+        return -1;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n - 2; /* . and .. */
+}
+
+/* In the clone child: one thread of its own, calls that need a single
+ * thread work, and so does a set*id() (glibc applies it to every thread). */
+static int clone_child(void *arg)
+{
+    int pipe_w = *(int *)arg;
+    char line[128];
+    int n = snprintf(line, sizeof line, "threads %d unshare %s setuid %s\n",
+                     threads_here(),
+                     unshare(CLONE_NEWUTS) == 0 ? "ok" : strerror(errno),
+                     setuid(0) == 0 ? "ok" : strerror(errno));
+
+    if (write(pipe_w, line, (size_t)n) != n)
+        return 1;
+    return 0;
+}
+
+static int clones(void)
+{
+    static const struct {
+        const char *name;
+        int flags;
+    } kinds[] = {{"CLONE_NEWUSER", CLONE_NEWUSER},
+                 {"CLONE_NEWUSER|CLONE_NEWNS", CLONE_NEWUSER | CLONE_NEWNS},
+                 {"CLONE_NEWNS|CLONE_NEWPID", CLONE_NEWNS | CLONE_NEWPID}};
+    size_t i;
+
+    nap_ms(300); /* the agent's trimmer has begun */
+    for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        size_t size = 256 * 1024;
+        char *stack = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        char line[128] = "";
+        int fds[2], status = -1;
+        pid_t pid;
+        ssize_t n;
+
+        if (stack == MAP_FAILED || pipe(fds) != 0)
+            return 1;
+        pid = clone(clone_child, stack + size, kinds[i].flags | SIGCHLD,
+                    &fds[1]);
+        close(fds[1]);
+        if (pid < 0) {
+            printf("%s: clone: %s\n", kinds[i].name, strerror(errno));
+        } else {
+            n = read(fds[0], line, sizeof line - 1);
+            line[n > 0 ? n : 0] = '\0';
+            line[strcspn(line, "\n")] = '\0';
+            waitpid(pid, &status, 0);
+            printf("%s: %s, exit %d\n", kinds[i].name, line,
+                   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        }
+        close(fds[0]);
+        munmap(stack, size);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "";
@@ -301,7 +377,9 @@ int main(int argc, char **argv)
         return forks(2, 0, 0);
     if (strcmp(what, "exit-children") == 0)
         return forks(5, 1, 200);
+    if (strcmp(what, "clone") == 0)
+        return clones();
     fprintf(stderr, "usage: harm closefds|exit-main|fork-thread|setuid|mlock|"
-                    "forks|exit-children\n");
+                    "forks|exit-children|clone\n");
     return 2;
 }

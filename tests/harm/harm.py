@@ -24,12 +24,18 @@ Cases (harm.c has the programs):
                  before set*id(), which glibc applies to every thread)
   nproc          RLIMIT_NPROC with little room (as nobody): the program's
                  own forks work; the agent says once that it stays out
+  pids           the same in a cgroup whose pids.max is 64
   mlock          mlockall(): the agent's thread adds little locked memory
   exit-children  children that leave by _exit() leave no socket behind
+  clone          clone() with namespace flags from a program with the
+                 agent's thread: each child has one thread and may
+                 unshare and switch user, as plainly
   nginx          Debian's nginx, its workers switching to www-data: the
                  same answers; master and workers reachable
   redis          redis-server (jemalloc) and a BGSAVE child
   memcached      memcached switching to nobody
+  apache2        Apache prefork, children as www-data, a graceful restart:
+                 the same answers; parent and children reachable
   postgresql     PostgreSQL 15 as postgres: initdb, a postmaster whose
                  backends are fork children, pgbench; postmaster and a
                  backend reachable
@@ -269,6 +275,47 @@ def case_nproc(r):
     return f"{plain[1].strip()} both ways; the agent said: {said[0]}"
 
 
+def pids_cgroup(name):
+    """A new cgroup with the pids controller (v1 or v2), or a Skip."""
+    for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup"):
+        if not os.path.exists(os.path.join(base, "pids.max")) and \
+                not os.path.exists(os.path.join(base, "cgroup.procs")):
+            continue
+        d = os.path.join(base, name)
+        try:
+            os.mkdir(d)
+        except OSError:
+            continue
+        if os.path.exists(os.path.join(d, "pids.max")):
+            return d
+        os.rmdir(d)
+    raise Skip("no cgroup with the pids controller can be made here")
+
+
+def case_pids(r):
+    if os.geteuid() != 0:
+        raise Skip("not root: cannot make a cgroup")
+    cg = pids_cgroup(f"heapmin-harm-{os.getpid()}")
+    try:
+        with open(os.path.join(cg, "pids.max"), "w") as f:
+            f.write("64")
+        argv = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg,
+                r.harm, "forks"]
+        plain = r.run(False, argv)
+        under = r.run(False, argv, env=dict(r.env(), LD_PRELOAD=r.agent,
+                                             HEAPMIN_AUTO=""))
+    finally:
+        os.rmdir(cg)
+    check(plain[0] == 0, f"premise: forks in a cgroup of 64 pids plainly: "
+          f"exit {plain[0]}, {plain[2].strip()!r}")
+    check(under[:2] == plain[:2], f"forks in a cgroup of 64 pids: plainly "
+          f"{plain[:2]}, under the agent {under[:2]}, {under[2].strip()!r}")
+    said = [l for l in under[2].splitlines() if l.startswith("heapmin:")]
+    check(len(said) == 1 and "pids.max is 64" in said[0],
+          f"the agent said {said}")
+    return f"{plain[1].strip()} both ways; the agent said: {said[0]}"
+
+
 def case_setpriv(r):
     """glibc applies set*id() to every thread and aborts if one thread's
     call fails: setpriv changes its own thread's capabilities first."""
@@ -287,9 +334,11 @@ def case_setpriv(r):
 
 
 def serve(r, agent, argv):
-    """Starts a server plainly or under the agent."""
+    """Starts a server plainly or under the agent, in a session of its own:
+    Apache signals its whole process group on a restart."""
     return subprocess.Popen(r.argv(agent, argv), env=r.server_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
 
 
 def until_up(p, what, attempt, timeout=30):
@@ -506,6 +555,82 @@ def case_exit_children(r):
     return "5 children left by _exit(): only the parent's socket remains"
 
 
+def case_apache2(r):
+    """Debian's Apache with the prefork MPM: children forked without exec
+    that switch to www-data, replaced by a graceful restart (SIGUSR1)."""
+    if os.geteuid() != 0:
+        raise Skip("not root: Apache's children cannot switch users")
+    if not os.path.exists("/usr/sbin/apache2"):
+        raise Missing("apache2 is not installed (apt-get install apache2)")
+    r.public()  # www-data must reach the files below r.tmp
+    seen = {}
+    for agent in (False, True):
+        d = os.path.join(r.tmp, f"apache2-{int(agent)}")
+        os.makedirs(os.path.join(d, "www"))
+        os.chmod(d, 0o755)
+        with open(os.path.join(d, "www", "index.html"), "w") as f:
+            f.write("hello\n")
+        os.chmod(os.path.join(d, "www", "index.html"), 0o644)
+        port = free_port()
+        conf = os.path.join(d, "apache2.conf")
+        with open(conf, "w") as f:
+            f.write(f"""ServerRoot {d}
+LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+ServerName localhost
+Listen 127.0.0.1:{port}
+User www-data
+Group www-data
+PidFile {d}/apache2.pid
+Mutex file:{d} default
+ErrorLog {d}/error.log
+DocumentRoot {d}/www
+StartServers 2
+MinSpareServers 2
+MaxSpareServers 4
+<Directory {d}/www>
+  Require all granted
+</Directory>
+""")
+        p = serve(r, agent, ["/usr/sbin/apache2", "-f", conf, "-DFOREGROUND"])
+        try:
+            get = lambda: [http_get(port, "/index.html") for _ in range(30)]
+            body = until_up(p, "apache2 did not serve", get)
+            before = children(p.pid)
+            users = sorted({os.stat(f"/proc/{c}").st_uid for c in before})
+            os.kill(p.pid, 10)  # SIGUSR1: graceful restart
+            after = wait_for_change(p.pid, before)
+            body += until_up(p, "apache2 did not serve after the restart",
+                             get)
+            statuses = [r.status(pid)[0] for pid in [p.pid] + after[:1]] \
+                if agent else []
+        finally:
+            p.terminate()
+            rc = p.wait(30)
+        seen[agent] = (body.count("hello\n"), users, bool(after), rc)
+        if agent:
+            check(statuses == [0, 0], f"heapmin status of the parent and "
+                  f"a child after the restart: {statuses}")
+    check(seen[False] == (60, [33], True, 0),
+          f"premise: apache2 plainly: {seen[False]}")
+    check(seen[True] == seen[False], f"apache2: plainly {seen[False]}, "
+          f"under the agent {seen[True]}")
+    return ("60 of 60 GETs around a graceful restart, children as "
+            "www-data, exit 0 both ways; heapmin status answered by the "
+            "parent and a new child")
+
+
+def wait_for_change(pid, before, timeout=30):
+    """The children of pid once none of before is among them."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        now = children(pid)
+        if now and not set(now) & set(before):
+            return now
+        time.sleep(0.1)
+    return []
+
+
 def case_postgresql(r):
     """Debian's PostgreSQL 15, run as postgres: initdb (which runs the
     server in bootstrap mode), then a postmaster that forks a backend per
@@ -580,6 +705,25 @@ def case_postgresql(r):
             f"and backend {backend}")
 
 
+def case_clone(r):
+    """clone() with namespace flags: the kernel lets a multi-threaded
+    process make a child in new namespaces, and the child (one thread; no
+    fork handlers run) must find nothing of the agent's."""
+    plain = r.run(False, [r.harm, "clone"])
+    under = r.run(True, [r.harm, "clone"])
+    lines = plain[1].splitlines()
+    check(plain[0] == 0 and len(lines) == 3,
+          f"premise: harm clone plainly: {plain}")
+    ran = [l for l in lines if "exit 0" in l]
+    if not ran:
+        raise Skip(f"no clone() with namespace flags works here without "
+                   f"heapmin: {lines}")
+    check(all("threads 1 " in l for l in ran), f"premise: {lines}")
+    check(under[:2] == plain[:2], f"plainly {plain[1]!r}, under the agent "
+          f"{under[1]!r} {under[2]!r}")
+    return f"the same {len(ran)} of 3 clones work both ways: " + "; ".join(ran)
+
+
 def cpython(r, args, timeout):
     if not os.path.exists("/usr/lib/python3.11/test/test_threading.py"):
         raise Missing("CPython's test suite is not installed (apt-get "
@@ -614,10 +758,11 @@ KNOWN = [["test_multiprocessing_spawn", "-m", "test_large_fd_transfer"]]
 CASES = {"closefds": case_closefds, "exit-main": case_exit_main,
          "fork-thread": case_fork_thread, "setuid": case_setuid,
          "unshare": case_unshare, "setpriv": case_setpriv,
-         "nproc": case_nproc, "mlock": case_mlock,
-         "exit-children": case_exit_children, "nginx": case_nginx,
+         "nproc": case_nproc, "pids": case_pids, "mlock": case_mlock,
+         "exit-children": case_exit_children, "clone": case_clone,
+         "nginx": case_nginx,
          "redis": case_redis, "memcached": case_memcached,
-         "postgresql": case_postgresql,
+         "apache2": case_apache2, "postgresql": case_postgresql,
          "cpython": case_cpython}
 
 
