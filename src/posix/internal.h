@@ -69,7 +69,18 @@ struct heapmin__live {
     const char *path; /* as the dynamic linker loaded it */
     void *base;       /* where it is mapped: identifies it */
     void *handle;     /* searches it first, then its dependencies */
+    void *map;        /* its struct link_map, where dladdr1 tells (glibc) */
 };
+
+#if defined(HEAPMIN_HAVE_DLADDR1)
+struct link_map;
+/*
+ * symbol's default definition in the loaded object m, from its own symbol
+ * table (elf.c), or NULL. Unlike dlsym(), allocates nothing, also when
+ * the symbol is missing.
+ */
+void *heapmin__elf_symbol(const struct link_map *m, const char *symbol);
+#endif
 
 /*
  * Finds the object that serves malloc: the first in the global lookup order

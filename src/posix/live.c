@@ -44,6 +44,62 @@ static int defined_at(void *addr, struct link_map **map)
 }
 
 /*
+ * symbol as dlsym() on m's handle finds it: in m, else in its
+ * dependencies. Only m and the objects it names in DT_NEEDED are searched:
+ * a definition deeper down is never in the live object nor in one it
+ * needs, which is all heapmin__live_is() accepts. Read from the objects'
+ * own tables, so that a missing symbol allocates nothing (elf.c).
+ */
+#if defined(HEAPMIN_HAVE_DLADDR1)
+/*
+ * m's string table, which names its DT_NEEDED objects. glibc relocates
+ * these addresses in place on most machines, not where the dynamic section
+ * is read-only (MIPS, RISC-V): an address below the load base is still an
+ * offset.
+ */
+static const char *dyn_strtab(const struct link_map *m)
+{
+    const ElfW(Dyn) * d;
+    const char *strtab = NULL;
+
+    for (d = m->l_ld; d != NULL && d->d_tag != DT_NULL; d++)
+        if (d->d_tag == DT_STRTAB)
+            strtab = (const char *)d->d_un.d_ptr;
+    if (strtab != NULL && (ElfW(Addr))strtab < m->l_addr)
+        strtab += m->l_addr;
+    return strtab;
+}
+
+static void *lookup(struct link_map *m, const char *symbol)
+{
+    const ElfW(Dyn) * d;
+    const char *strtab = dyn_strtab(m);
+    void *addr = heapmin__elf_symbol(m, symbol);
+
+    for (d = m->l_ld; addr == NULL && strtab != NULL && d->d_tag != DT_NULL;
+         d++) {
+        struct link_map *dep;
+        const char *want = strtab + d->d_un.d_val;
+
+        if (d->d_tag != DT_NEEDED)
+            continue;
+        /* The first object loaded under that name, as the linker bound. */
+        for (dep = m; dep->l_prev != NULL; dep = dep->l_prev)
+            ;
+        for (; dep != NULL; dep = dep->l_next) {
+            const char *base = strrchr(dep->l_name, '/');
+
+            if (strcmp(base != NULL ? base + 1 : dep->l_name, want) == 0)
+                break;
+        }
+        if (dep != NULL && dep != m)
+            addr = heapmin__elf_symbol(dep, symbol);
+    }
+    return addr;
+}
+#endif
+
+/*
  * The global lookup order of the initial objects is their order in the
  * link map: the executable, LD_PRELOAD objects, then DT_NEEDED breadth
  * first. Objects opened later come after the C library, which always
@@ -54,6 +110,12 @@ static void *next_definition(struct link_map *after, const char *symbol)
     struct link_map *m;
 
     for (m = after->l_next; m != NULL; m = m->l_next) {
+#if defined(HEAPMIN_HAVE_DLADDR1)
+        void *addr = heapmin__elf_symbol(m, symbol);
+
+        if (addr != NULL)
+            return addr;
+#else
         void *handle = dlopen(m->l_name, RTLD_LAZY | RTLD_NOLOAD);
         void *addr = handle != NULL ? dlsym(handle, symbol) : NULL;
         struct link_map *where = NULL;
@@ -63,6 +125,7 @@ static void *next_definition(struct link_map *after, const char *symbol)
         /* dlsym on a handle also searches its dependencies. */
         if (addr != NULL && defined_at(addr, &where) && where == m)
             return addr;
+#endif
     }
     return NULL;
 }
@@ -80,6 +143,16 @@ int heapmin__live_find(struct heapmin__live *live)
         return -1;
     live->path = info.dli_fname;
     live->base = info.dli_fbase;
+    live->handle = NULL;
+    live->map = NULL;
+#if defined(HEAPMIN_HAVE_DLADDR1)
+    /* The object serves malloc, so it stays loaded: no handle needed. */
+    if (dladdr1(malloc_addr, &info, (void **)&map, RTLD_DL_LINKMAP) == 0 ||
+        map == NULL)
+        return -1;
+    live->map = map;
+    return 0;
+#else
     /*
      * The object is loaded, so this only takes a reference. It fails for
      * the main program (malloc linked into it), whose handle is NULL's.
@@ -88,6 +161,7 @@ int heapmin__live_find(struct heapmin__live *live)
     if (live->handle == NULL)
         live->handle = dlopen(NULL, RTLD_LAZY);
     return live->handle != NULL ? 0 : -1;
+#endif
 }
 
 int heapmin__live_contains(const struct heapmin__live *live, void *addr)
@@ -112,22 +186,14 @@ static int in_needed(const struct heapmin__live *live, void *addr)
     const char *strtab = NULL, *base;
     Dl_info info;
 
-    if (addr == NULL || dlinfo(live->handle, RTLD_DI_LINKMAP, &self) != 0 ||
+    self = live->map;
+    if (addr == NULL ||
         dladdr1(addr, &info, (void **)&dep, RTLD_DL_LINKMAP) == 0 ||
         dep == NULL || self == NULL || self->l_ld == NULL)
         return 0;
     base = strrchr(dep->l_name, '/');
     base = base != NULL ? base + 1 : dep->l_name;
-    for (d = self->l_ld; d->d_tag != DT_NULL; d++)
-        if (d->d_tag == DT_STRTAB)
-            strtab = (const char *)d->d_un.d_ptr;
-    /*
-     * glibc relocates these addresses in place on most machines, not where
-     * the dynamic section is read-only (MIPS, RISC-V): an address below
-     * the load base is still an offset.
-     */
-    if (strtab != NULL && (ElfW(Addr))strtab < self->l_addr)
-        strtab += self->l_addr;
+    strtab = dyn_strtab(self);
     for (d = self->l_ld; strtab != NULL && d->d_tag != DT_NULL; d++)
         if (d->d_tag == DT_NEEDED && strcmp(strtab + d->d_un.d_val, base) == 0)
             return 1;
@@ -152,5 +218,9 @@ int heapmin__live_is(const struct heapmin__live *live,
 void *heapmin__live_symbol(const struct heapmin__live *live, const char *symbol)
 {
     /* The caller judges where it lies (heapmin__live_is). */
+#if defined(HEAPMIN_HAVE_DLADDR1)
+    return lookup(live->map, symbol);
+#else
     return dlsym(live->handle, symbol);
+#endif
 }
