@@ -12,7 +12,6 @@
  * never accepted on or closed once it is not the agent's.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
@@ -55,22 +55,52 @@ static long long now_ns(void)
     return (long long)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-/* Removes the sockets in dir whose processes are gone. */
+/* Whether name is "PID.sock" of a process that is gone (not this one). */
+static int stale(const char *name)
+{
+    char *end;
+    long pid = strtol(name, &end, 10);
+
+    return pid > 0 && strcmp(end, ".sock") == 0 && pid != (long)getpid() &&
+           kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/*
+ * Removes the sockets in dir whose processes are gone. Read with
+ * getdents64, not opendir(), which allocates: the first allocation on
+ * heapmin's thread gives it a malloc arena (src/posix/elf.c says why that
+ * matters).
+ */
+struct linux_dirent64 { /* as the kernel writes them */
+    unsigned long long ino;
+    long long off;
+    unsigned short reclen;
+    unsigned char type;
+    char name[];
+};
+
 static void clean_stale(const char *dir)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
+    union {
+        struct linux_dirent64 first; /* aligns what follows */
+        char bytes[4096];
+    } buf;
+    long n;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-    if (d == NULL)
+    if (fd < 0)
         return;
-    while ((e = readdir(d)) != NULL) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        if (pid > 0 && strcmp(end, ".sock") == 0 && pid != (long)getpid() &&
-            kill((pid_t)pid, 0) != 0 && errno == ESRCH)
-            unlinkat(dirfd(d), e->d_name, 0);
+    while ((n = syscall(SYS_getdents64, fd, buf.bytes, sizeof buf)) > 0) {
+        long at;
+        const struct linux_dirent64 *e;
+
+        for (at = 0; at < n; at += e->reclen) {
+            e = (const struct linux_dirent64 *)(buf.bytes + at);
+            if (stale(e->name))
+                unlinkat(fd, e->name, 0);
+        }
     }
-    closedir(d);
+    close(fd);
 }
 
 static int open_socket(char *err, size_t len)

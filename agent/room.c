@@ -7,35 +7,19 @@
  * any of its own.
  */
 #define _GNU_SOURCE
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "../src/posix/lines.h"
 #include "agent.h"
 
 /* Below this limit the agent takes none of the program's room for
  * threads and processes; nor with fewer than MIN_FREE left under it. */
 #define MIN_LIMIT 1024
 #define MIN_FREE 64
-
-/* Reads a small file whole into buf; returns its length, or -1. */
-static ssize_t slurp(const char *path, char *buf, size_t size)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n, got = 0;
-
-    if (fd < 0)
-        return -1;
-    while (got < (ssize_t)size - 1 &&
-           (n = read(fd, buf + got, size - 1 - (size_t)got)) > 0)
-        got += n;
-    close(fd);
-    buf[got] = '\0';
-    return got;
-}
 
 /*
  * The pids controller's path for this process in /proc/self/cgroup, as
@@ -44,13 +28,14 @@ static ssize_t slurp(const char *path, char *buf, size_t size)
  */
 static int pids_dir(char *dir, size_t size)
 {
-    char text[4096], *line, *save = NULL;
-    const char *v2 = NULL;
+    struct heapmin__lines r;
+    char *line;
+    int n = -1;
 
-    if (slurp("/proc/self/cgroup", text, sizeof text) <= 0)
+    dir[0] = '\0';
+    if (heapmin__lines_open(&r, "/proc/self/cgroup") != 0)
         return -1;
-    for (line = strtok_r(text, "\n", &save); line != NULL;
-         line = strtok_r(NULL, "\n", &save)) {
+    while ((line = heapmin__lines_next(&r)) != NULL) {
         char *ctl = strchr(line, ':'), *path = ctl ? strchr(ctl + 1, ':') : 0;
 
         if (path == NULL)
@@ -58,31 +43,34 @@ static int pids_dir(char *dir, size_t size)
         *path++ = '\0';
         ctl++;
         if (strcmp(ctl, "pids") == 0 || strncmp(ctl, "pids,", 5) == 0 ||
-            strstr(ctl, ",pids") != NULL)
-            return snprintf(dir, size, "/sys/fs/cgroup/pids%s", path) <
-                           (int)size
-                       ? 0
-                       : -1;
+            strstr(ctl, ",pids") != NULL) {
+            n = snprintf(dir, size, "/sys/fs/cgroup/pids%s", path);
+            break;
+        }
         if (strcmp(line, "0") == 0 && ctl[0] == '\0')
-            v2 = path;
+            n = snprintf(dir, size, "/sys/fs/cgroup%s", path);
     }
-    return v2 != NULL &&
-                   snprintf(dir, size, "/sys/fs/cgroup%s", v2) < (int)size
-               ? 0
-               : -1;
+    heapmin__lines_close(&r);
+    return n >= 0 && n < (int)size ? 0 : -1;
 }
 
 /* A number read from DIR/NAME, or -1 ("max", missing, unreadable). */
 static long read_number(const char *dir, const char *name)
 {
-    char path[4200], text[32], *end;
-    long v;
+    struct heapmin__lines r;
+    char path[4200], *text, *end;
+    long v = -1;
 
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (slurp(path, text, sizeof text) <= 0)
+    if (heapmin__lines_open(&r, path) != 0)
         return -1;
-    v = strtol(text, &end, 10);
-    return end != text && (*end == '\n' || *end == '\0') ? v : -1;
+    if ((text = heapmin__lines_next(&r)) != NULL) {
+        v = strtol(text, &end, 10);
+        if (end == text || *end != '\0')
+            v = -1;
+    }
+    heapmin__lines_close(&r);
+    return v;
 }
 
 int heapmin__agent_room(char *why, size_t size)

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../posix/lines.h"
 #include "internal.h"
 
 static const char trigger[] = "some 200000 2000000";
@@ -94,33 +95,31 @@ static int watch(const char *path, const char *what, size_t len, int *events)
 /* Where this process's cgroup v2 memory.pressure would be, or "". */
 static void cgroup_file(char *out, size_t len)
 {
-    char line[4096], mount[1024] = "", group[2048] = "";
-    FILE *f = fopen("/proc/self/mountinfo", "re");
+    struct heapmin__lines r;
+    char mount[1024] = "", group[2048] = "", *line;
 
     out[0] = '\0';
     /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS... - cgroup2 SOURCE OPTS" */
-    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-        char *dash = strstr(line, " - cgroup2 ");
-        char point[1024];
-        if (dash != NULL &&
-            sscanf(line, "%*s %*s %*s %*s %1023s", point) == 1) {
-            strcpy(mount, point);
-            break;
+    if (heapmin__lines_open(&r, "/proc/self/mountinfo") == 0) {
+        while ((line = heapmin__lines_next(&r)) != NULL) {
+            char point[1024];
+            if (strstr(line, " - cgroup2 ") != NULL &&
+                sscanf(line, "%*s %*s %*s %*s %1023s", point) == 1) {
+                strcpy(mount, point);
+                break;
+            }
         }
+        heapmin__lines_close(&r);
     }
-    if (f != NULL)
-        fclose(f);
-    f = fopen("/proc/self/cgroup", "re");
     /* The unified hierarchy's line is "0::/PATH". */
-    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, "0::", 3) == 0) {
-            line[strcspn(line, "\n")] = '\0';
-            snprintf(group, sizeof group, "%s", line + 3);
-            break;
-        }
+    if (heapmin__lines_open(&r, "/proc/self/cgroup") == 0) {
+        while ((line = heapmin__lines_next(&r)) != NULL)
+            if (strncmp(line, "0::", 3) == 0) {
+                snprintf(group, sizeof group, "%s", line + 3);
+                break;
+            }
+        heapmin__lines_close(&r);
     }
-    if (f != NULL)
-        fclose(f);
     if (mount[0] != '\0' && group[0] != '\0')
         snprintf(out, len, "%s%s/memory.pressure", mount,
                  strcmp(group, "/") == 0 ? "" : group);
