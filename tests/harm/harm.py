@@ -263,16 +263,22 @@ def case_nproc(r):
         raise Missing("setpriv and prlimit are not installed (util-linux)")
     harm, agent = r.public()
     argv = [*NOBODY, "prlimit", "--nproc=64:64", harm, "forks"]
+    return forks_stay_out(r, argv, agent, "under RLIMIT_NPROC 64",
+                          "RLIMIT_NPROC is 64")
+
+
+def forks_stay_out(r, argv, agent, where, reason):
+    """harm forks plainly and with agent preloaded: the same output, and
+    the agent's one line, naming reason, saying that it stays out."""
     plain = r.run(False, argv)
-    env = dict(r.env(), LD_PRELOAD=agent, HEAPMIN_AUTO="")
-    under = r.run(False, argv, env=env)
-    check(plain[0] == 0, f"premise: forks under RLIMIT_NPROC plainly: exit "
+    under = r.run(False, argv, env=dict(r.env(), LD_PRELOAD=agent,
+                                         HEAPMIN_AUTO=""))
+    check(plain[0] == 0, f"premise: forks {where} plainly: exit "
           f"{plain[0]}, {plain[2].strip()!r}")
-    check(under[:2] == plain[:2], f"forks under RLIMIT_NPROC: plainly "
-          f"{plain[:2]}, under the agent {under[:2]}, {under[2].strip()!r}")
+    check(under[:2] == plain[:2], f"forks {where}: plainly {plain[:2]}, "
+          f"under the agent {under[:2]}, {under[2].strip()!r}")
     said = [l for l in under[2].splitlines() if l.startswith("heapmin:")]
-    check(len(said) == 1 and "RLIMIT_NPROC" in said[0],
-          f"the agent said {said}")
+    check(len(said) == 1 and reason in said[0], f"the agent said {said}")
     return f"{plain[1].strip()} both ways; the agent said: {said[0]}"
 
 
@@ -302,19 +308,10 @@ def case_pids(r):
             f.write("64")
         argv = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg,
                 r.harm, "forks"]
-        plain = r.run(False, argv)
-        under = r.run(False, argv, env=dict(r.env(), LD_PRELOAD=r.agent,
-                                             HEAPMIN_AUTO=""))
+        return forks_stay_out(r, argv, r.agent, "in a cgroup of 64 pids",
+                              "pids.max is 64")
     finally:
         os.rmdir(cg)
-    check(plain[0] == 0, f"premise: forks in a cgroup of 64 pids plainly: "
-          f"exit {plain[0]}, {plain[2].strip()!r}")
-    check(under[:2] == plain[:2], f"forks in a cgroup of 64 pids: plainly "
-          f"{plain[:2]}, under the agent {under[:2]}, {under[2].strip()!r}")
-    said = [l for l in under[2].splitlines() if l.startswith("heapmin:")]
-    check(len(said) == 1 and "pids.max is 64" in said[0],
-          f"the agent said {said}")
-    return f"{plain[1].strip()} both ways; the agent said: {said[0]}"
 
 
 def case_setpriv(r):
