@@ -191,6 +191,7 @@ static void serve(const char *request, char *reply, size_t size)
  */
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
 static int trimming; /* the agent's trimmer was started (it may have ended) */
+static int gave_up;  /* it ended as it began: fork children start none */
 static int pauses;   /* nesting count of heapmin__agent_pause() */
 static int restart;  /* what the outermost pause stopped, for the resume */
 static pid_t agent_pid; /* the process whose agent this is */
@@ -198,14 +199,32 @@ static pid_t agent_pid; /* the process whose agent this is */
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 
-/* On the trimmer's thread, once it has waited out its delay. */
-static void begin(int err)
+static void say_no_room(const char *why)
 {
-    if (err != 0)
+    heapmin__agent_say("not trimming: %s, and the agent's thread would "
+                       "count against it",
+                       why);
+}
+
+/* On the trimmer's thread, once it has waited out its delay. */
+static int begin(int err)
+{
+    char why[256];
+
+    if (err != 0) {
         heapmin__agent_say("not trimming: %s (backend %s)", strerror(err),
                            heapmin_backend());
-    else if (config.control)
+        STORE(gave_up, 1);
+        return err;
+    }
+    if (!heapmin__agent_room(1, why, sizeof why)) {
+        say_no_room(why);
+        STORE(gave_up, 1);
+        return EAGAIN;
+    }
+    if (config.control)
         heapmin__control_begin();
+    return 0;
 }
 
 static void serve_turn(int timeout_ms)
@@ -303,7 +322,7 @@ static void postfork_child(void)
     /* The parent's agent ran (or a pause of the parent's would restart
      * it): the child gets its own. The library's own fork handler, which
      * ran first, has forgotten the parent's trimmer. */
-    int wanted = trimming || restart;
+    int wanted = (trimming || restart) && !LOAD(gave_up);
 
     heapmin__control_postfork_child();
     memset(&counts, 0, sizeof counts);
@@ -337,10 +356,8 @@ __attribute__((constructor)) static void agent_start(void)
         heapmin__agent_say("HEAPMIN_AUTO: %s; not trimming", err);
         return;
     }
-    if (!heapmin__agent_room(err, sizeof err)) {
-        heapmin__agent_say("not trimming: %s, and the agent's thread would "
-                           "count against it",
-                           err);
+    if (!heapmin__agent_room(0, err, sizeof err)) {
+        say_no_room(err);
         return;
     }
     heapmin__control_init(getenv("XDG_RUNTIME_DIR"));

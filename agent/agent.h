@@ -18,9 +18,10 @@ void heapmin__agent_say(const char *fmt, ...)
 
 /*
  * Whether the program has room for the agent's thread (room.c): 1, or 0
- * with why ("RLIMIT_NPROC is 64") in why.
+ * with why ("RLIMIT_NPROC is 64") in why. Without whole, only what is
+ * cheap to read in a process that has just started.
  */
-int heapmin__agent_room(char *why, size_t size);
+int heapmin__agent_room(int whole, char *why, size_t size);
 
 /*
  * Stops the agent's trimmer and waits for its thread to end, so that the program is as single-threaded as it would be

@@ -2,9 +2,15 @@
  * Whether the program has room for one more thread: the agent's counts
  * against RLIMIT_NPROC (threads are tasks) and against the pids.max of
  * the program's cgroup and of every cgroup above it. Where either is
- * small, the agent starts nothing. Read once, in the constructor, while
- * the program is not running yet: the descriptors opened here cannot race
- * any of its own.
+ * small, the agent takes none.
+ *
+ * Finding the program's cgroup means reading /proc/self/cgroup, which
+ * costs a new process 45-80 us (its /proc directory is looked up for the
+ * first time), about a tenth of a short process's life. So the
+ * constructor looks only where a container's limit is seen without it:
+ * at the root of a cgroup namespace (v2) or of a container's pids
+ * hierarchy (v1). The whole walk comes on the trimmer's thread when it
+ * begins (0.1 s later), which then ends if the room is small.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -73,7 +79,21 @@ static long read_number(const char *dir, const char *name)
     return v;
 }
 
-int heapmin__agent_room(char *why, size_t size)
+/* Whether dir's pids.max leaves room; if not, why says so. */
+static int level_has_room(const char *dir, char *why, size_t size)
+{
+    long max = read_number(dir, "pids.max"), now;
+
+    if (max >= 0 && (max < MIN_LIMIT ||
+                     ((now = read_number(dir, "pids.current")) >= 0 &&
+                      max - now < MIN_FREE))) {
+        snprintf(why, size, "pids.max is %ld in %s", max, dir);
+        return 0;
+    }
+    return 1;
+}
+
+int heapmin__agent_room(int whole, char *why, size_t size)
 {
     struct rlimit r;
     char dir[4096], *slash;
@@ -84,18 +104,15 @@ int heapmin__agent_room(char *why, size_t size)
         snprintf(why, size, "RLIMIT_NPROC is %ld", (long)r.rlim_cur);
         return 0;
     }
+    if (!whole)
+        return level_has_room("/sys/fs/cgroup", why, size) &&
+               level_has_room("/sys/fs/cgroup/pids", why, size);
     if (pids_dir(dir, sizeof dir) != 0)
         return 1;
     /* Every level's limit holds; the root cgroup has none. */
     for (;;) {
-        long max = read_number(dir, "pids.max"), now;
-
-        if (max >= 0 && (max < MIN_LIMIT ||
-                         ((now = read_number(dir, "pids.current")) >= 0 &&
-                          max - now < MIN_FREE))) {
-            snprintf(why, size, "pids.max is %ld in %s", max, dir);
+        if (!level_has_room(dir, why, size))
             return 0;
-        }
         slash = strrchr(dir, '/');
         if (slash == NULL || strcmp(slash, "/pids") == 0 ||
             strcmp(dir, "/sys/fs/cgroup") == 0)

@@ -118,7 +118,7 @@ static void ended(void)
  * A guest's trimmer first waits out its delay, then does what
  * heapmin_auto_start() does in the caller for the program's own: detect
  * the allocator and open the pressure sources. Returns 0 if it is to end
- * (stopped meanwhile, or nothing to trim with).
+ * (stopped meanwhile, nothing to trim with, or the guest said so).
  */
 static int guest_begin(void)
 {
@@ -134,6 +134,8 @@ static int guest_begin(void)
     if (stop)
         return 0;
     err = heapmin__backend()->unable;
+    if (state.guest->begin(err) != 0 && err == 0)
+        err = ECANCELED;
     heapmin__auto_lock();
     if (err == 0)
         err = heapmin__waiter_open(
@@ -144,7 +146,6 @@ static int guest_begin(void)
     if (err != 0)
         ended();
     heapmin__auto_unlock();
-    state.guest->begin(err);
     return err == 0;
 }
 

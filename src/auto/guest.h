@@ -11,12 +11,13 @@
 
 struct heapmin__guest {
     /*
-     * Called once on the trimmer's thread after the start-up delay, with 0
-     * or the errno value that ends the trimmer there (ENOSYS, ENOTSUP:
-     * nothing to trim with). Not called when the trimmer was stopped
-     * during the delay.
+     * Called once on the trimmer's thread after the start-up delay, before
+     * the trimmer opens anything, with 0 or the errno value that ends it
+     * there (ENOSYS, ENOTSUP: nothing to trim with). Returns 0 to go on,
+     * or nonzero to end the trimmer all the same. Not called when the
+     * trimmer was stopped during the delay.
      */
-    void (*begin)(int err);
+    int (*begin)(int err);
     /*
      * Where the trimmer would sleep: waits up to timeout_ms on the guest's
      * own descriptors and serves them. NULL: the trimmer sleeps as usual.
