@@ -12,7 +12,8 @@
  *              must end
  *   setuid     (root) switches to uid and gid 65534 after start-up
  *   mlock      mlockall(MCL_CURRENT | MCL_FUTURE); prints VmLck
- *   forks      forks 2 children that exit at once (under RLIMIT_NPROC)
+ *   forks      forks 2 children that exit at once, then counts its threads
+ *              (under RLIMIT_NPROC or a small pids.max)
  *   exit-children  forks 5 children that leave by _exit() after 0.2 s
  *   clone          clone() with namespace flags; each child counts its
  *                  threads, unshares a UTS namespace and switches user
@@ -44,6 +45,19 @@ static void nap_ms(long ms)
 
     while (nanosleep(&t, &t) != 0 && errno == EINTR)
         ;
+}
+
+static int threads_here(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+
+    if (d == NULL)
+        return -1;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n - 2; /* . and .. */
 }
 
 static void idle(void)
@@ -287,19 +301,6 @@ static int forks(int n, int leave_by_exit, long live_ms)
 
 /* ---- clone ----------------------------------------------------------- */
 
-static int threads_here(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    int n = 0;
-
-    if (d == NULL)
-        return -1;
-    while (readdir(d) != NULL)
-        n++;
-    closedir(d);
-    return n - 2; /* . and .. */
-}
-
 /* In the clone child: one thread of its own, calls that need a single
  * thread work, and so does a set*id() (glibc applies it to every thread). */
 static int clone_child(void *arg)
@@ -373,8 +374,13 @@ int main(int argc, char **argv)
         return switch_user();
     if (strcmp(what, "mlock") == 0)
         return lock_all();
-    if (strcmp(what, "forks") == 0)
-        return forks(2, 0, 0);
+    if (strcmp(what, "forks") == 0) {
+        int failed = forks(2, 0, 0);
+
+        /* Under the agent, none of its threads may be left. */
+        printf("threads %d\n", threads_here());
+        return failed;
+    }
     if (strcmp(what, "exit-children") == 0)
         return forks(5, 1, 200);
     if (strcmp(what, "clone") == 0)

@@ -262,24 +262,25 @@ def case_nproc(r):
     if shutil.which("setpriv") is None or shutil.which("prlimit") is None:
         raise Missing("setpriv and prlimit are not installed (util-linux)")
     harm, agent = r.public()
-    argv = [*NOBODY, "prlimit", "--nproc=64:64", harm, "forks"]
-    return forks_stay_out(r, argv, agent, "under RLIMIT_NPROC 64",
-                          "RLIMIT_NPROC is 64")
+    return forks_stay_out(r, [*NOBODY, "prlimit", "--nproc=64:64"], harm,
+                          agent, "under RLIMIT_NPROC 64", "RLIMIT_NPROC is 64")
 
 
-def forks_stay_out(r, argv, agent, where, reason):
-    """harm forks plainly and with agent preloaded: the same output, and
-    the agent's one line, naming reason, saying that it stays out."""
-    plain = r.run(False, argv)
-    under = r.run(False, argv, env=dict(r.env(), LD_PRELOAD=agent,
-                                         HEAPMIN_AUTO=""))
+def forks_stay_out(r, wrap, harm, agent, where, reason):
+    """wrap + [harm, "forks"] plainly and with the agent preloaded into
+    harm alone: the same output (its thread count too), and the agent's one
+    line, naming reason, saying that it stays out."""
+    plain = r.run(False, [*wrap, harm, "forks"])
+    under = r.run(False, [*wrap, "env", f"LD_PRELOAD={agent}", "HEAPMIN_AUTO=",
+                          harm, "forks"])
     check(plain[0] == 0, f"premise: forks {where} plainly: exit "
           f"{plain[0]}, {plain[2].strip()!r}")
     check(under[:2] == plain[:2], f"forks {where}: plainly {plain[:2]}, "
           f"under the agent {under[:2]}, {under[2].strip()!r}")
     said = [l for l in under[2].splitlines() if l.startswith("heapmin:")]
     check(len(said) == 1 and reason in said[0], f"the agent said {said}")
-    return f"{plain[1].strip()} both ways; the agent said: {said[0]}"
+    return (f"{', '.join(plain[1].split(chr(10))).strip(', ')} both ways; "
+            f"the agent said: {said[0]}")
 
 
 def pids_cgroup(name):
@@ -300,18 +301,34 @@ def pids_cgroup(name):
 
 
 def case_pids(r):
+    """A cgroup whose pids.max is 64: deep in the hierarchy, found when the
+    trimmer begins, which then ends; at the root of a cgroup namespace with
+    its own pids mount, as in a container, found at start: no thread."""
     if os.geteuid() != 0:
         raise Skip("not root: cannot make a cgroup")
     cg = pids_cgroup(f"heapmin-harm-{os.getpid()}")
+    enter = 'echo $$ > "$0/cgroup.procs" && exec "$@"'
+    # The pids hierarchy mounted afresh in a new cgroup and mount namespace.
+    contain = ("mount -t tmpfs tmpfs /sys/fs/cgroup && "
+               "mkdir /sys/fs/cgroup/pids && "
+               "mount -t cgroup -o pids cgroup /sys/fs/cgroup/pids && "
+               'exec "$@"')
     try:
         with open(os.path.join(cg, "pids.max"), "w") as f:
             f.write("64")
-        argv = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg,
-                r.harm, "forks"]
-        return forks_stay_out(r, argv, r.agent, "in a cgroup of 64 pids",
-                              "pids.max is 64")
+        deep = forks_stay_out(r, ["sh", "-c", enter, cg], r.harm, r.agent,
+                              "in a cgroup of 64 pids", "pids.max is 64")
+        wrap = ["sh", "-c", enter, cg, "unshare", "--cgroup", "--mount",
+                "sh", "-c", contain, "sh"]
+        if r.run(False, [*wrap, "true"])[0] != 0 or not cg.startswith(
+                "/sys/fs/cgroup/pids/"):
+            return deep + "; no container-like cgroup namespace here"
+        root = forks_stay_out(r, wrap, r.harm, r.agent,
+                              "as a container of 64 pids",
+                              "pids.max is 64 in /sys/fs/cgroup/pids,")
     finally:
         os.rmdir(cg)
+    return f"{deep}; as a container: {root}"
 
 
 def case_setpriv(r):
