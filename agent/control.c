@@ -65,12 +65,6 @@ static int stale(const char *name)
            kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
-/*
- * Removes the sockets in dir whose processes are gone. Read with
- * getdents64, not opendir(), which allocates: the first allocation on
- * heapmin's thread gives it a malloc arena (src/posix/elf.c says why that
- * matters).
- */
 struct linux_dirent64 { /* as the kernel writes them */
     unsigned long long ino;
     long long off;
@@ -79,6 +73,12 @@ struct linux_dirent64 { /* as the kernel writes them */
     char name[];
 };
 
+/*
+ * Removes the sockets in dir whose processes are gone. Read with
+ * getdents64, not opendir(), which allocates: the first allocation on
+ * heapmin's thread gives it a malloc arena (src/posix/elf.c says why that
+ * matters).
+ */
 static void clean_stale(const char *dir)
 {
     union {
