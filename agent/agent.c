@@ -392,5 +392,5 @@ __attribute__((constructor)) static void agent_start(void)
 
 __attribute__((destructor)) static void agent_stop(void)
 {
-    heapmin__control_remove();
+    heapmin__control_end();
 }

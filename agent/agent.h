@@ -53,7 +53,9 @@ void heapmin__control_interrupt(void);
 void heapmin__control_prefork(void);
 void heapmin__control_postfork_parent(void);
 void heapmin__control_postfork_child(void);
-/* At exit: removes this process's socket. */
+/* Removes this process's socket; the next wait makes another. */
 void heapmin__control_remove(void);
+/* At exit: removes it for good, also one being made meanwhile. */
+void heapmin__control_end(void);
 
 #endif

@@ -45,6 +45,7 @@ static char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static char xdg_dir[256];
 static long long made_at; /* when a socket was last made or tried */
 static int interrupted;   /* by a stop: no more waits until a begin */
+static int ended;         /* the process is exiting: no socket again */
 static int said;          /* the first failure is said, later ones not */
 
 static long long now_ns(void)
@@ -126,19 +127,30 @@ static int open_socket(char *err, size_t len)
         snprintf(err, len, "socket: %s", strerror(errno));
         return -1;
     }
+    /* Made and adopted under the lock that heapmin__control_end() takes:
+     * an exit either finds the socket whole and removes it, or comes
+     * first and no socket is made. */
+    pthread_mutex_lock(&lock);
+    if (ended) {
+        pthread_mutex_unlock(&lock);
+        close(fd);
+        return 0;
+    }
     /* A socket of an earlier process that had this PID. */
     unlink(a.sun_path);
     if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
         chmod(a.sun_path, 0600) != 0 || listen(fd, 8) != 0) {
         snprintf(err, len, "%s: %s", a.sun_path, strerror(errno));
+        pthread_mutex_unlock(&lock);
         close(fd);
         return -1;
     }
-    pthread_mutex_lock(&lock);
     if (heapmin__fd_adopt(&listener, fd) == 0) {
         owner = getpid();
         owner_uid = uid;
         strcpy(path, a.sun_path);
+    } else {
+        unlink(a.sun_path);
     }
     pthread_mutex_unlock(&lock);
     return 0;
@@ -307,5 +319,13 @@ void heapmin__control_postfork_child(void)
 
 void heapmin__control_remove(void)
 {
+    drop_socket();
+}
+
+void heapmin__control_end(void)
+{
+    pthread_mutex_lock(&lock);
+    ended = 1;
+    pthread_mutex_unlock(&lock);
     drop_socket();
 }
