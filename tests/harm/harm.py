@@ -759,13 +759,21 @@ def cpython(r, args, timeout):
         raise Missing("CPython's test suite is not installed (apt-get "
                       "install libpython3.11-testsuite)")
     argv = [PYTHON, "-m", "test", *args]
-    plain = r.run(False, argv, timeout)
+    try:
+        plain = r.run(False, argv, timeout)
+    except Failed:
+        # The premise: a verdict without heapmin. test_socket's VSOCK
+        # tests hang on this project's Firecracker VM.
+        raise Skip(f"{' '.join(args)} has no verdict here without heapmin: "
+                   f"still running after {timeout} s")
     under = r.run(True, argv, timeout)
 
     def verdict(res):
         m = re.search(r"Tests result: (\w+)", res[1])
         return res[0], m.group(1) if m else None
-    check(verdict(plain)[1] is not None, f"premise: {plain[1][-500:]}")
+    if verdict(plain)[1] is None:
+        raise Skip(f"{' '.join(args)} has no verdict here without heapmin: "
+                   f"{plain[1][-300:]!r}")
     check(verdict(under) == verdict(plain), f"{' '.join(args)}: plainly "
           f"{verdict(plain)}, under the agent {verdict(under)}: "
           f"{under[1][-800:]}")
