@@ -43,7 +43,7 @@ Cases (harm.c has the programs):
   cpython        CPython's own test of a fork from a thread whose thread
                  then ends (test_threading): the same verdict both ways
 With --long, also CPython's test of dup2() onto every free descriptor
-(test_large_fd_transfer, not yet passing every time: see KNOWN), and its
+(test_large_fd_transfer, a race in principle: see KNOWN), and its
 regression modules that exercise processes, threads, signals and
 descriptors, whole, both ways.
 """
@@ -785,11 +785,12 @@ def case_cpython(r):
                        "test_main_thread_after_fork_from_nonmain_thread"], 300)
 
 
-# Not yet harmless, so in --long only: the spawned child dup2()s onto every
-# free number below 256 about when its agent starts the trimmer, whose
-# open() calls (pressure files, the socket) take the lowest free number for
-# a moment; the test then finds a number below 256 free. Seen in about 1
-# run in 6 (and in every run before descriptors were kept high).
+# In --long only: the spawned child dup2()s onto every free number below
+# 256 about when its agent's trimmer begins, whose open() calls (pressure
+# files, the socket) take the lowest free number for a moment, so the
+# test can in principle find a number below 256 taken or freed. Seen in
+# about 1 run in 6 with 0.3's agent; 0 in 173 runs on 2026-12-01 (100 of
+# them beside the load run), with descriptors kept high and one thread.
 KNOWN = [["test_multiprocessing_spawn", "-m", "test_large_fd_transfer"]]
 
 
