@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +27,13 @@
 #include "../src/auto/guest.h"
 #include "../src/posix/fd.h"
 #include "../src/posix/leader.h"
+#include "../control/protocol.h"
+#include "../control/text.h"
 #include "agent.h"
 #include "config.h"
-#include "text.h"
+#include "control.h"
+#include "room.h"
+#include "say.h"
 
 /* How long the agent's trimmer waits before it begins (start): a program
  * that lives less pays for one sleeping thread. A fork child
@@ -50,22 +53,6 @@ static struct {
     long long last_released, last_elapsed_ns;
     const char *last_why;
 } counts;
-
-void heapmin__agent_say(const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    int n = snprintf(line, sizeof line, "heapmin: ");
-
-    va_start(ap, fmt);
-    vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-    va_end(ap);
-    n = (int)strlen(line);
-    line[n++] = '\n';
-    /* One write, so that the line is not split by the host's own output. */
-    if (write(2, line, (size_t)n) < 0)
-        return;
-}
 
 static long long now_ns(void)
 {
@@ -127,7 +114,7 @@ static void on_trim(const struct heapmin_report *r, void *arg)
     note(r, reason(s.last_reason), 0);
 }
 
-static void agent_trim(char *out, size_t size)
+static void agent_trim(struct heapmin__reply *out)
 {
     struct heapmin_report r;
 
@@ -135,52 +122,58 @@ static void agent_trim(char *out, size_t size)
     r.size = sizeof r;
     heapmin_trim(&r);
     note(&r, "requested", 1);
-    snprintf(out, size,
-             "backend=%s\nfailed=%s\nbefore=%lld\nafter=%lld\nreleased=%lld\n"
-             "elapsed_ns=%lld\n",
-             r.backend, r.error != 0 ? strerror(r.error) : "",
-             (long long)r.resident_before, (long long)r.resident_after,
-             (long long)r.released, (long long)r.elapsed_ns);
+    snprintf(out->backend, sizeof out->backend, "%s", r.backend);
+    if (r.error != 0)
+        snprintf(out->failed, sizeof out->failed, "%s", strerror(r.error));
+    out->before = r.resident_before;
+    out->after = r.resident_after;
+    out->released = r.released;
+    out->elapsed_ns = r.elapsed_ns;
 }
 
-static void agent_status(char *out, size_t size)
+static void agent_status(struct heapmin__reply *out)
 {
     struct heapmin_auto_stats s;
-    long long ago;
 
     s.size = sizeof s;
     heapmin_auto_stats(&s);
-    pthread_mutex_lock(&lock);
-    ago = counts.last_at != 0 ? now_ns() - counts.last_at : -1;
-    snprintf(out, size,
-             "version=%s\nbackend=%s\nresident=%lld\nrunning=%d\n"
-             "interval_ms=%u\nbudget=%g\nmin_release=%lld\npressure_on=%d\n"
-             "log=%s\nchecks=%lld\ntrims=%lld\nreleased=%lld\ntrim_ns=%lld\n"
-             "count_ns=%lld\ndeferred=%lld\nrequests=%lld\n"
-             "request_released=%lld\nrequest_ns=%lld\nlast_ago_ns=%lld\n"
-             "last_why=%s\nlast_released=%lld\nlast_elapsed_ns=%lld\n"
-             "pressure=%s\n",
-             heapmin_version(), heapmin_backend(),
-             (long long)heapmin_resident_bytes(), s.running, s.interval_ms,
-             s.cpu_budget * 100, (long long)s.min_release,
-             !(config.trimmer.flags & HEAPMIN_AUTO_NO_PRESSURE),
+    snprintf(out->version, sizeof out->version, "%s", heapmin_version());
+    snprintf(out->backend, sizeof out->backend, "%s", heapmin_backend());
+    out->resident = heapmin_resident_bytes();
+    out->running = s.running;
+    out->interval_ms = s.interval_ms;
+    out->budget = s.cpu_budget * 100;
+    out->min_release = s.min_release;
+    out->pressure_on = !(config.trimmer.flags & HEAPMIN_AUTO_NO_PRESSURE);
+    snprintf(out->log, sizeof out->log, "%s",
              config.log == HEAPMIN__LOG_FILE     ? config.log_path
              : config.log == HEAPMIN__LOG_STDERR ? "stderr"
-                                                 : "off",
-             (long long)s.checks, (long long)s.trims, (long long)s.released,
-             (long long)s.trim_ns, (long long)s.count_ns, (long long)s.deferred,
-             counts.requests, counts.request_released, counts.request_ns, ago,
-             counts.last_why ? counts.last_why : "", counts.last_released,
-             counts.last_elapsed_ns, s.pressure);
+                                                 : "off");
+    out->checks = s.checks;
+    out->trims = s.trims;
+    out->released = s.released;
+    out->trim_ns = s.trim_ns;
+    out->count_ns = s.count_ns;
+    out->deferred = s.deferred;
+    snprintf(out->pressure, sizeof out->pressure, "%s", s.pressure);
+    pthread_mutex_lock(&lock);
+    out->requests = counts.requests;
+    out->request_released = counts.request_released;
+    out->request_ns = counts.request_ns;
+    out->last_ago_ns = counts.last_at != 0 ? now_ns() - counts.last_at : -1;
+    snprintf(out->last_why, sizeof out->last_why, "%s",
+             counts.last_why ? counts.last_why : "");
+    out->last_released = counts.last_released;
+    out->last_elapsed_ns = counts.last_elapsed_ns;
     pthread_mutex_unlock(&lock);
 }
 
-static void serve(const char *request, char *reply, size_t size)
+static void serve(int request, struct heapmin__reply *reply)
 {
-    if (strcmp(request, "trim") == 0)
-        agent_trim(reply, size);
+    if (request == HEAPMIN__REQUEST_TRIM)
+        agent_trim(reply);
     else
-        agent_status(reply, size);
+        agent_status(reply);
 }
 
 /*

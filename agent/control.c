@@ -28,9 +28,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../control/channel.h"
+#include "../control/protocol.h"
 #include "../src/posix/fd.h"
-#include "agent.h"
-#include "channel.h"
+#include "control.h"
+#include "say.h"
 
 /* How long a lost socket waits before it is made again. */
 #define REMAKE_NS (5 * 1000000000LL)
@@ -176,12 +178,14 @@ static ssize_t conn_read(char *buf, size_t n)
 
 static void answer(heapmin__control_fn serve)
 {
-    char line[HEAPMIN__CHANNEL_LINE], reply[HEAPMIN__CHANNEL_REPLY];
+    char line[HEAPMIN__PROTOCOL_LINE], text[HEAPMIN__PROTOCOL_REPLY];
+    struct heapmin__reply reply;
     struct ucred cred;
     socklen_t clen = sizeof cred;
     struct timeval limit = {2, 0};
     size_t got = 0;
     ssize_t n;
+    int request;
 
     if (getsockopt(conn.fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
         return;
@@ -198,22 +202,22 @@ static void answer(heapmin__control_fn serve)
     }
     line[got] = '\0';
     line[strcspn(line, "\n")] = '\0';
+    request = heapmin__request_parse(line);
+    memset(&reply, 0, sizeof reply);
     if (cred.uid != geteuid() && cred.uid != 0)
-        snprintf(reply, sizeof reply,
-                 "error=refused: uid %lu may not control this process "
-                 "(only uid %lu and root may)\n",
+        snprintf(reply.error, sizeof reply.error,
+                 "refused: uid %lu may not control this process "
+                 "(only uid %lu and root may)",
                  (unsigned long)cred.uid, (unsigned long)geteuid());
-    else if (strcmp(line, "trim") == 0 || strcmp(line, "status") == 0)
-        serve(line, reply, sizeof reply);
+    else if (request != 0)
+        serve(request, &reply);
     else
-        snprintf(reply, sizeof reply,
-                 "error=unknown request (send trim or status)\n");
-    /* Room for the closing line, however long the reply came out. */
-    reply[sizeof reply - sizeof "end\n"] = '\0';
-    strcat(reply, "end\n");
+        snprintf(reply.error, sizeof reply.error,
+                 "unknown request (send trim or status)");
+    heapmin__reply_write(&reply, request, text, sizeof text);
     /* Never SIGPIPE: the default action would end the host. */
     if (heapmin__fd_check(&conn) &&
-        send(conn.fd, reply, strlen(reply), MSG_NOSIGNAL) < 0)
+        send(conn.fd, text, strlen(text), MSG_NOSIGNAL) < 0)
         return;
 }
 

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "../src/posix/lines.h"
-#include "agent.h"
+#include "room.h"
 
 /* Below this limit the agent takes none of the program's room for
  * threads and processes; nor with fewer than MIN_FREE left under it. */

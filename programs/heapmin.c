@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../control/protocol.h"
 #include "commands.h"
 
 static const char usage[] =
@@ -24,9 +25,10 @@ static const char usage[] =
     "trim: asks PID's agent to trim now and prints what was released.\n"
     "status: prints PID's agent's configuration and trims.\n";
 
-int heapmin__usage(const char *problem)
+/* Prints the usage on stderr, after the problem if there is one. */
+static int usage_error(const char *problem)
 {
-    if (problem != NULL)
+    if (problem != NULL && problem[0] != '\0')
         fprintf(stderr, "heapmin: %s\n", problem);
     fputs(usage, stderr);
     return HEAPMIN__EXIT_USAGE;
@@ -35,9 +37,11 @@ int heapmin__usage(const char *problem)
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
+    char problem[1024] = "";
+    int rc;
 
     if (cmd == NULL)
-        return heapmin__usage(NULL);
+        return usage_error(NULL);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         fputs(usage, stdout);
         return 0;
@@ -47,9 +51,16 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "run") == 0)
-        return heapmin__run(argc - 2, argv + 2);
-    if (strcmp(cmd, "trim") == 0 || strcmp(cmd, "status") == 0)
-        return heapmin__ask(cmd, argc - 2, argv + 2);
-    fprintf(stderr, "heapmin: unknown command \"%s\"\n", cmd);
-    return heapmin__usage(NULL);
+        rc = heapmin__run(argc - 2, argv + 2, problem, sizeof problem);
+    else if (strcmp(cmd, "trim") == 0)
+        rc = heapmin__ask(HEAPMIN__REQUEST_TRIM, argc - 2, argv + 2, problem,
+                          sizeof problem);
+    else if (strcmp(cmd, "status") == 0)
+        rc = heapmin__ask(HEAPMIN__REQUEST_STATUS, argc - 2, argv + 2,
+                          problem, sizeof problem);
+    else {
+        snprintf(problem, sizeof problem, "unknown command \"%s\"", cmd);
+        rc = HEAPMIN__EXIT_USAGE;
+    }
+    return rc == HEAPMIN__EXIT_USAGE ? usage_error(problem) : rc;
 }

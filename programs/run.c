@@ -159,9 +159,19 @@ static const char *agent_path(void)
                                                     : HEAPMIN_INSTALLED_AGENT;
 }
 
-/* Adds key=value to the HEAPMIN_AUTO being built, checked on its own. */
+/* Says what is wrong with the command line; main prints the usage. */
+static int bad(char *problem, size_t size, const char *what)
+{
+    snprintf(problem, size, "%s", what);
+    return HEAPMIN__EXIT_USAGE;
+}
+
+/*
+ * Adds key=value to the HEAPMIN_AUTO being built, checked on its own.
+ * Returns 0, or HEAPMIN__EXIT_USAGE with the problem.
+ */
 static int add(char *conf, size_t size, const char *option, const char *key,
-               const char *value)
+               const char *value, char *problem, size_t psize)
 {
     struct heapmin__agent_config c;
     char item[600], err[256];
@@ -172,15 +182,15 @@ static int add(char *conf, size_t size, const char *option, const char *key,
         heapmin__agent_parse(item, &c, err, sizeof err) != 0) {
         snprintf(item, sizeof item, "run: %s \"%s\": %s", option, value,
                  strchr(value, ',') ? "a comma cannot be passed on" : err);
-        return heapmin__usage(item);
+        return bad(problem, psize, item);
     }
     if (len + strlen(item) + 2 > size)
-        return heapmin__usage("run: options too long");
+        return bad(problem, psize, "run: options too long");
     snprintf(conf + len, size - len, "%s%s", len ? "," : "", item);
     return 0;
 }
 
-int heapmin__run(int argc, char **argv)
+int heapmin__run(int argc, char **argv, char *problem, size_t size)
 {
     const char *env = getenv("HEAPMIN_AUTO"), *agent, *why, *old;
     char conf[2048], program[PATH_MAX], abs[PATH_MAX], err[256];
@@ -192,7 +202,7 @@ int heapmin__run(int argc, char **argv)
     if (heapmin__agent_parse(conf, &c, err, sizeof err) != 0) {
         snprintf(abs, sizeof abs, "run: HEAPMIN_AUTO in the environment: %s",
                  err);
-        return heapmin__usage(abs);
+        return bad(problem, size, abs);
     }
     for (; i < argc && rc == 0 && argv[i][0] == '-'; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -200,19 +210,21 @@ int heapmin__run(int argc, char **argv)
             i++;
             break;
         } else if (strcmp(o, "--no-pressure") == 0) {
-            rc = add(conf, sizeof conf, o, "pressure", "off");
+            rc = add(conf, sizeof conf, o, "pressure", "off", problem,
+                     size);
             continue;
         } else if (strcmp(o, "--no-control") == 0) {
-            rc = add(conf, sizeof conf, o, "control", "off");
+            rc = add(conf, sizeof conf, o, "control", "off", problem,
+                     size);
             continue;
         } else if (strcmp(o, "--interval") != 0 && strcmp(o, "--budget") != 0 &&
                    strcmp(o, "--log") != 0) {
             snprintf(abs, sizeof abs, "run: unknown option %s", o);
-            return heapmin__usage(abs);
+            return bad(problem, size, abs);
         }
         if (v == NULL) {
             snprintf(abs, sizeof abs, "run: %s needs a value", o);
-            return heapmin__usage(abs);
+            return bad(problem, size, abs);
         }
         i++;
         if (strcmp(o, "--log") == 0 && strcmp(v, "-") == 0)
@@ -223,15 +235,16 @@ int heapmin__run(int argc, char **argv)
             char cwd[PATH_MAX];
             if (getcwd(cwd, sizeof cwd) == NULL ||
                 snprintf(abs, sizeof abs, "%s/%s", cwd, v) >= (int)sizeof abs)
-                return heapmin__usage("run: --log: path too long");
+                return bad(problem, size, "run: --log: path too long");
             v = abs;
         }
-        rc = add(conf, sizeof conf, o, o + 2, v);
+        rc = add(conf, sizeof conf, o, o + 2, v, problem,
+                     size);
     }
     if (rc != 0)
         return rc;
     if (i >= argc)
-        return heapmin__usage("run: no PROGRAM given");
+        return bad(problem, size, "run: no PROGRAM given");
     if (find_program(argv[i], program, sizeof program) != 0) {
         fprintf(stderr, "heapmin run: %s: command not found\n", argv[i]);
         return EXIT_NOT_FOUND;

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <stddef.h>
 
-#include "internal.h"
+#include "backend.h"
 
 /* Everything up to detail: the smallest report a caller may pass. */
 #define REPORT_V1_SIZE                                                         \

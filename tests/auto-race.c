@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "check.h"
-#include "internal.h"
+#include "backend.h"
 
 static atomic_int trims, bad;
 

@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "internal.h"
+#include "backend.h"
 
 #if defined(_WIN32)
 #include <windows.h>

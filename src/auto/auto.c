@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "guest.h"
-#include "internal.h"
+#include "host.h"
 #include "policy.h"
 
 #define DEFAULT_INTERVAL_MS 1000u

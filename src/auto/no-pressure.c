@@ -5,7 +5,7 @@
  */
 #include <stdio.h>
 
-#include "internal.h"
+#include "host.h"
 
 int heapmin__pressure_open(struct heapmin__fd *fds, int *events, int max,
                            char *desc, size_t len)

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "guest.h"
-#include "internal.h"
+#include "host.h"
 #if defined(__linux__)
 #include "../posix/leader.h"
 #endif

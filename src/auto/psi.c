@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "../posix/lines.h"
-#include "internal.h"
+#include "host.h"
 
 static const char trigger[] = "some 200000 2000000";
 

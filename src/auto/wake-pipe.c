@@ -11,7 +11,7 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "host.h"
 
 /* The write end is read by heapmin_auto_request() in signal handlers. */
 static int ends[2] = {-1, -1};

@@ -10,7 +10,7 @@
 #include <semaphore.h>
 #include <time.h>
 
-#include "internal.h"
+#include "host.h"
 
 static sem_t sem;
 static int ready;

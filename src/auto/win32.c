@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "host.h"
 
 static CRITICAL_SECTION lock;
 static INIT_ONCE once = INIT_ONCE_STATIC_INIT;

@@ -2,13 +2,14 @@
  * POSIX backend for an explicit trim_backend: malloc_trim, jemalloc,
  * tcmalloc, mimalloc, scudo or tbbmalloc, linked in; also the C library's
  * own jemalloc on FreeBSD and NetBSD, which trim_backend=auto picks there.
- * meson defines HEAPMIN_MECHANISM (the mechanism, as heapmin__jemalloc),
- * HEAPMIN_ENTRY (its entry point, as mallctl), HEAPMIN_ENTRY_HEADER (where
- * that is declared) and HEAPMIN_PROBE (the symbol that identifies the
- * allocator, often the entry point itself).
+ * meson writes the choice into config.h: HEAPMIN_MECHANISM (the mechanism,
+ * as heapmin__jemalloc), HEAPMIN_ENTRY (its entry point, as mallctl),
+ * HEAPMIN_ENTRY_HEADER (where that is declared) and HEAPMIN_PROBE (the
+ * symbol that identifies the allocator, often the entry point itself).
  *
- * Linking an allocator does not make it the process's malloc (SPEC.md,
- * "POSIX facts"). So at the first call heapmin checks that the linked probe
+ * Linking an allocator does not make it the process's malloc: the dynamic
+ * linker searches the program's own libraries first, and the C library is
+ * among them. So at the first call heapmin checks that the linked probe
  * and entry point live in the object that serves malloc, as detection does. If
  * another allocator serves it, heapmin() fails with ENOTSUP and the report
  * names it, instead of reporting success for a trim that touched nothing. A
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include HEAPMIN_ENTRY_HEADER
 
 /*
@@ -31,7 +33,7 @@
 extern void HEAPMIN_PROBE(void);
 #endif
 
-#include "internal.h"
+#include "live.h"
 
 static struct {
     struct heapmin__backend backend;

@@ -5,7 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <time.h>
 
-#include "../internal.h"
+#include "../backend.h"
 
 heapmin_int64 heapmin__cpu_ns(int this_thread)
 {

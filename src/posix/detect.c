@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "live.h"
 
 static const struct heapmin__mechanism *const known[] = {
     &heapmin__jemalloc,

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "internal.h"
+#include "live.h"
 
 /* The versym bit of a version that is not the default one. */
 #define VERSYM_HIDDEN 0x8000

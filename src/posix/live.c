@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "internal.h"
+#include "live.h"
 
 /*
  * Whether addr is a definition in the object that holds it, rather than an

@@ -18,7 +18,7 @@
 #endif
 #include <unistd.h>
 
-#include "../internal.h"
+#include "../backend.h"
 
 heapmin_int64 heapmin_resident_bytes(void)
 {

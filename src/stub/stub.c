@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <stddef.h>
 
-#include "../internal.h"
+#include "../backend.h"
 
 const struct heapmin__backend *heapmin__backend(void)
 {

@@ -1,10 +1,10 @@
 /*
- * The real Win32 calls behind the backend's seam (see internal.h). Tests
+ * The real Win32 calls behind the backend's seam (see calls.h). Tests
  * replace entries; nothing else does.
  */
 #include <malloc.h>
 
-#include "internal.h"
+#include "calls.h"
 
 static heapmin__heap_set_information_fn find_heap_set_information(void)
 {

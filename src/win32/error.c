@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "calls.h"
 
 int heapmin__win32_error(DWORD error)
 {

@@ -8,8 +8,8 @@
  * heaps other components own (the GetProcessHeaps list can be destroyed
  * under us), and leaves the working set alone (that releases no commit).
  */
-#include "../internal.h"
-#include "internal.h"
+#include "../backend.h"
+#include "calls.h"
 
 static void optimize_resources(void)
 {

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../check.h"
-#include "../oracle.h"
+#include "check.h"
+#include "oracle.h"
 #include "direct.h"
 #include "frag.h"
 

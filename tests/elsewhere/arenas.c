@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../check.h"
-#include "internal.h"
+#include "check.h"
+#include "backend.h"
 
 #define USED 4
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../check.h"
+#include "check.h"
 
 #define M_PURGE (-101)
 #define M_PURGE_ALL (-104)

@@ -1,6 +1,6 @@
 /*
  * Every path of the Win32 backend, driven through its seam (the table of
- * Win32 calls in src/win32/internal.h): success, HeapCompact's 0 with
+ * Win32 calls in src/win32/calls.h): success, HeapCompact's 0 with
  * NO_ERROR, the Windows 98 ERROR_CALL_NOT_IMPLEMENTED, other failures and
  * their errno values, HeapSetInformation missing or refusing, and which
  * heaps are compacted with which flags. Links the static library. TAP.
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "calls.h"
 #include "wine.h"
 
 static struct heapmin__win32_calls real;

@@ -66,3 +66,18 @@ int heapmin__channel_path(char *path, size_t size, const char *dir, pid_t pid)
     return n < 0 || (size_t)n >= size || (size_t)n >= sizeof a.sun_path ? -1
                                                                         : 0;
 }
+
+int heapmin__channel_places(const char *xdg, uid_t uid, const char *places[3],
+                            char *usual, size_t size)
+{
+    int n = 0;
+
+    /* First where the agent's own rule puts it. */
+    places[n++] = xdg;
+    snprintf(usual, size, "/run/user/%lu", (unsigned long)uid);
+    if (xdg == NULL || strcmp(xdg, usual) != 0)
+        places[n++] = usual;
+    if (xdg != NULL)
+        places[n++] = NULL;
+    return n;
+}

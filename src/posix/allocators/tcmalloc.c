@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "internal.h"
+#include "mechanism.h"
 
 static int trim(void *entry)
 {

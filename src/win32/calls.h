@@ -8,8 +8,8 @@
  * link the static library and write to the table; the library only reads
  * it. It is not exported from the DLL.
  */
-#ifndef HEAPMIN_WIN32_INTERNAL_H
-#define HEAPMIN_WIN32_INTERNAL_H
+#ifndef HEAPMIN_WIN32_CALLS_H
+#define HEAPMIN_WIN32_CALLS_H
 
 #include <stdint.h>
 #include <windows.h>
@@ -52,4 +52,4 @@ struct heapmin__heap_optimize_resources {
  */
 int heapmin__win32_error(DWORD error);
 
-#endif /* HEAPMIN_WIN32_INTERNAL_H */
+#endif /* HEAPMIN_WIN32_CALLS_H */

@@ -12,8 +12,8 @@
  * - The agent checks every connection's peer credentials (its own user, or
  *   root) and the command checks that the socket is served by PID itself.
  */
-#ifndef HEAPMIN_AGENT_CHANNEL_H
-#define HEAPMIN_AGENT_CHANNEL_H
+#ifndef HEAPMIN_CONTROL_CHANNEL_H
+#define HEAPMIN_CONTROL_CHANNEL_H
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -29,8 +29,16 @@ int heapmin__channel_dir(char *dir, size_t size, const char *xdg, uid_t uid,
 /* DIR/PID.sock into path; -1 when it does not fit a socket address. */
 int heapmin__channel_path(char *path, size_t size, const char *dir, pid_t pid);
 
-/* The largest request or reply line, and the longest reply. */
-#define HEAPMIN__CHANNEL_LINE 512
-#define HEAPMIN__CHANNEL_REPLY 4096
+/*
+ * Where to look for the socket of a process of user uid whose environment
+ * names xdg (or NULL), as XDG_RUNTIME_DIR values for heapmin__channel_dir:
+ * first xdg itself, where the agent made it by the same rule; then the
+ * user's usual /run/user/UID (written into usual: a program that rewrites
+ * its environment for its process title, as nginx and redis-server do,
+ * hides the first) and NULL (/tmp/heapmin-UID), where not tried already.
+ * Returns how many places were written (2 or 3).
+ */
+int heapmin__channel_places(const char *xdg, uid_t uid, const char *places[3],
+                            char *usual, size_t size);
 
 #endif

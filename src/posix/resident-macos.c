@@ -11,7 +11,7 @@
  */
 #include <mach/mach.h>
 
-#include "../internal.h"
+#include "../backend.h"
 
 heapmin_int64 heapmin_resident_bytes(void)
 {

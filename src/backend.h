@@ -4,8 +4,8 @@
  * Exactly one backend is built into the library, chosen by meson's
  * trim_backend; the measuring file follows the host system.
  */
-#ifndef HEAPMIN_INTERNAL_H
-#define HEAPMIN_INTERNAL_H
+#ifndef HEAPMIN_BACKEND_H
+#define HEAPMIN_BACKEND_H
 
 #include "heapmin.h"
 
@@ -57,4 +57,4 @@ heapmin_int64 heapmin__now_ns(void);
  */
 heapmin_int64 heapmin__cpu_ns(int this_thread);
 
-#endif /* HEAPMIN_INTERNAL_H */
+#endif /* HEAPMIN_BACKEND_H */

@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
+#include "mechanism.h"
 
 /* Bionic's and scudo's values; no C library header here defines them. */
 #define M_PURGE (-101)

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "mechanism.h"
 
 static int trim(void *entry)
 {

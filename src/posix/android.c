@@ -13,7 +13,7 @@
 #include <malloc.h>
 #include <stddef.h>
 
-#include "internal.h"
+#include "allocators/mechanism.h"
 
 static int trim(void)
 {

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "mechanism.h"
 
 /*
  * jemalloc's MALLCTL_ARENAS_ALL (4096, stable since jemalloc 4.4): every

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "internal.h"
+#include "mechanism.h"
 
 /* From <oneapi/tbb/scalable_allocator.h>, stable since TBB 4.2. */
 #define TBBMALLOC_CLEAN_ALL_BUFFERS 0

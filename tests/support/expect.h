@@ -1,8 +1,8 @@
 /*
  * What heapmin_backend() and heapmin() should say in this process, worked
  * out without heapmin: from the build's trim_backend (EXPECTED_BACKEND, set
- * by meson) and, on POSIX, from which object serves malloc (bench/direct.c,
- * the bench's own finder).
+ * by meson, with KNOWN_ALLOCATORS, the allocators detection knows) and, on
+ * POSIX, from which object serves malloc (direct.c, found without heapmin).
  */
 #ifndef HEAPMIN_TESTS_EXPECT_H
 #define HEAPMIN_TESTS_EXPECT_H
@@ -19,6 +19,17 @@ struct expect {
     int rc;           /* 0 or -1 */
     int error;        /* errno after a failing call */
 };
+
+/* Whether word is one of the space-separated words of list. */
+static inline int listed(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (; *list != '\0'; list += strcspn(list, " "), list += *list == ' ')
+        if (strncmp(list, word, n) == 0 && (list[n] == ' ' || list[n] == '\0'))
+            return 1;
+    return 0;
+}
 
 /* Whether backend's first word is mechanism. */
 static inline int is_mechanism(const char *backend, const char *mechanism)
@@ -44,10 +55,7 @@ static inline struct expect expected(void)
     e.rc = 0;
     e.error = 0;
     if (strcmp(build, "detect") == 0) {
-        int known =
-            strcmp(live, "malloc_trim") == 0 || strcmp(live, "jemalloc") == 0 ||
-            strcmp(live, "tcmalloc") == 0 || strcmp(live, "mimalloc") == 0 ||
-            strcmp(live, "scudo") == 0 || strcmp(live, "tbbmalloc") == 0;
+        int known = listed(KNOWN_ALLOCATORS, live);
         if (strcmp(live, "unknown") == 0) {
             strcpy(e.backend, "malloc_trim (static binary)");
             return e;

@@ -3,8 +3,8 @@
  * after HotSpot's "before->after (-delta) in ms":
  *   "301.2 MiB -> 52.1 MiB (-249.1 MiB) in 120.3 ms, malloc_trim (detected)"
  */
-#ifndef HEAPMIN_AGENT_TEXT_H
-#define HEAPMIN_AGENT_TEXT_H
+#ifndef HEAPMIN_CONTROL_TEXT_H
+#define HEAPMIN_CONTROL_TEXT_H
 
 #include <stddef.h>
 

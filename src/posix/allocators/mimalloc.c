@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "internal.h"
+#include "mechanism.h"
 
 static int trim(void *entry)
 {

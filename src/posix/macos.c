@@ -15,7 +15,7 @@
 #include <malloc/malloc.h>
 #include <stddef.h>
 
-#include "internal.h"
+#include "../backend.h"
 
 static int trim(void)
 {

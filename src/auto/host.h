@@ -4,12 +4,12 @@
  * (posix.c: poll; win32.c: WaitForMultipleObjects), and Linux's memory
  * pressure sources in psi.c.
  */
-#ifndef HEAPMIN_AUTO_INTERNAL_H
-#define HEAPMIN_AUTO_INTERNAL_H
+#ifndef HEAPMIN_AUTO_HOST_H
+#define HEAPMIN_AUTO_HOST_H
 
 #include <stddef.h>
 
-#include "../internal.h"
+#include "../backend.h"
 
 /* Why the trimmer woke up, as bits; 0 is a timeout. */
 #define HEAPMIN__WAKE_REQUEST 1u  /* heapmin_auto_request() */

@@ -16,7 +16,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "../internal.h"
+#include "../backend.h"
 #include "fd.h"
 
 static struct heapmin__fd statm = HEAPMIN__FD_NONE;

@@ -1,11 +1,12 @@
 /*
- * Private to the POSIX backends: the allocators heapmin knows, and how to
- * tell which one serves this process's malloc.
+ * The allocators heapmin knows, one file each in this folder: each one's
+ * own call that gives memory back, and where it counts its free bytes.
+ * The backends (detect.c, builtin.c, android.c) choose among them.
  */
-#ifndef HEAPMIN_POSIX_INTERNAL_H
-#define HEAPMIN_POSIX_INTERNAL_H
+#ifndef HEAPMIN_POSIX_ALLOCATORS_MECHANISM_H
+#define HEAPMIN_POSIX_ALLOCATORS_MECHANISM_H
 
-#include "../internal.h"
+#include "../../backend.h"
 
 /*
  * One allocator's own way of giving memory back: the name of its entry
@@ -64,49 +65,4 @@ int heapmin__jemalloc_flush(heapmin__mallctl_fn mallctl);
  */
 int heapmin__mallopt_purge(int (*mallopt)(int, int));
 
-/* The shared object that serves malloc, as dladdr and dlopen see it. */
-struct heapmin__live {
-    const char *path; /* as the dynamic linker loaded it */
-    void *base;       /* where it is mapped: identifies it */
-    void *handle;     /* searches it first, then its dependencies */
-    void *map;        /* its struct link_map, where dladdr1 tells (glibc) */
-};
-
-#if defined(HEAPMIN_HAVE_DLADDR1)
-struct link_map;
-/*
- * symbol's default definition in the loaded object m, from its own symbol
- * table (elf.c), or NULL. Unlike dlsym(), allocates nothing, also when
- * the symbol is missing.
- */
-void *heapmin__elf_symbol(const struct link_map *m, const char *symbol);
-#endif
-
-/*
- * Finds the object that serves malloc: the first in the global lookup order
- * that defines it, also in a non-PIE executable whose malloc is a PLT stub.
- * Returns 0, or -1 when malloc is in no shared object (a static binary).
- */
-int heapmin__live_find(struct heapmin__live *live);
-
-/*
- * symbol as looked up from the live object, or NULL. dlsym on the object's
- * handle also searches its dependencies (on libjemalloc's handle,
- * malloc_trim is glibc's): judge the result with heapmin__live_is.
- */
-void *heapmin__live_symbol(const struct heapmin__live *live,
-                           const char *symbol);
-
-/* Whether addr lies in the live object. */
-int heapmin__live_contains(const struct heapmin__live *live, void *addr);
-
-/*
- * Whether the live object is m's allocator, given where m's probe and entry
- * point were found: the probe must lie in the live object, and the entry
- * point too (or, where m allows it, in an object the live one needs).
- */
-int heapmin__live_is(const struct heapmin__live *live,
-                     const struct heapmin__mechanism *m, void *probe,
-                     void *entry);
-
-#endif /* HEAPMIN_POSIX_INTERNAL_H */
+#endif /* HEAPMIN_POSIX_ALLOCATORS_MECHANISM_H */
