@@ -114,6 +114,16 @@ static void ended(void)
     HEAPMIN__STORE(accepting, 0);
 }
 
+/* In a fork child, with the lock held: the child has no trimmer thread. */
+static void forked(void)
+{
+    /* The thread did not come along; its numbers describe the parent. */
+    state.running = 0;
+    state.stopping = 0;
+    state.stats.running = 0;
+    HEAPMIN__STORE(accepting, 0);
+}
+
 /*
  * A guest's trimmer first waits out its delay, then does what
  * heapmin_auto_start() does in the caller for the program's own: detect
@@ -140,7 +150,7 @@ static int guest_begin(void)
     if (err == 0)
         err = heapmin__waiter_open(
             !(state.config.flags & HEAPMIN_AUTO_NO_PRESSURE),
-            state.stats.pressure, sizeof state.stats.pressure);
+            state.stats.pressure, sizeof state.stats.pressure, forked);
     if (err == 0)
         err = heapmin__waiter_guest(state.guest);
     if (err != 0)
@@ -271,11 +281,11 @@ static int start(const struct heapmin_auto_config *config,
         state.stopping = 0;
         state.guest = guest;
         state.delay_ns = (heapmin_int64)delay_ms * 1000000;
-        err = guest != NULL ? heapmin__waiter_open(0, NULL, 0)
+        err = guest != NULL ? heapmin__waiter_open(0, NULL, 0, forked)
                             : heapmin__waiter_open(
                                   !(c.flags & HEAPMIN_AUTO_NO_PRESSURE),
                                   state.stats.pressure,
-                                  sizeof state.stats.pressure);
+                                  sizeof state.stats.pressure, forked);
     }
     if (err == 0) {
         err = heapmin__thread_start(run);
@@ -398,13 +408,4 @@ int heapmin_auto_stats(struct heapmin_auto_stats *stats)
     heapmin__auto_unlock();
     stats->size = size;
     return 0;
-}
-
-void heapmin__auto_forked(void)
-{
-    /* The thread did not come along; its numbers describe the parent. */
-    state.running = 0;
-    state.stopping = 0;
-    state.stats.running = 0;
-    HEAPMIN__STORE(accepting, 0);
 }

@@ -27,9 +27,12 @@ void heapmin__auto_unlock(void);
  * Sets up the wake-up (once per process, kept so that a signal handler
  * never posts to something gone) and, with pressure set, the
  * memory-pressure sources, describing in desc which are used and which are
- * not. Returns 0 or an errno value. Called with the lock held.
+ * not. forked is called in a fork child, with the lock held (the child has
+ * no trimmer thread: POSIX). Returns 0 or an errno value. Called with the
+ * lock held.
  */
-int heapmin__waiter_open(int pressure, char *desc, size_t len);
+int heapmin__waiter_open(int pressure, char *desc, size_t len,
+                         void (*forked)(void));
 /* Closes the pressure sources (the wake-up channel stays) and forgets the
  * guest. */
 void heapmin__waiter_close(void);
@@ -69,9 +72,6 @@ void heapmin__thread_join(void);
 #define HEAPMIN__STORE(x, v) ((x) = (v))
 #define HEAPMIN__THREAD_LOCAL __declspec(thread)
 #endif
-
-/* Called by posix.c in a fork child: the child has no trimmer thread. */
-void heapmin__auto_forked(void);
 
 #if !defined(_WIN32)
 #include "../posix/fd.h"

@@ -44,6 +44,8 @@ static volatile int have_thread;
 static const struct heapmin__guest *guest;
 
 static void register_fork_handlers(void);
+/* The front's handler for a fork child (heapmin__waiter_open). */
+static void (*on_fork_child)(void);
 
 void heapmin__auto_lock(void)
 {
@@ -89,7 +91,8 @@ static void after_fork_child(void)
     close_sources();
     HEAPMIN__STORE(guest, NULL);
     have_thread = 0;
-    heapmin__auto_forked();
+    if (on_fork_child != NULL)
+        on_fork_child();
     pthread_mutex_unlock(&lock);
 }
 
@@ -98,10 +101,12 @@ static void register_fork_handlers(void)
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
-int heapmin__waiter_open(int pressure, char *desc, size_t len)
+int heapmin__waiter_open(int pressure, char *desc, size_t len,
+                         void (*forked)(void))
 {
     int err = heapmin__wake_init();
 
+    on_fork_child = forked;
     if (err != 0)
         return err;
     /* Wake-ups meant for an earlier trimmer, and its guest. */

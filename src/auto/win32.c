@@ -43,8 +43,10 @@ void heapmin__auto_unlock(void)
     LeaveCriticalSection(&lock);
 }
 
-int heapmin__waiter_open(int pressure, char *desc, size_t len)
+int heapmin__waiter_open(int pressure, char *desc, size_t len,
+                         void (*forked)(void))
 {
+    (void)forked; /* no fork on Windows */
     if (control == NULL)
         control = CreateEventW(NULL, FALSE, FALSE, NULL);
     if (request == NULL)
