@@ -84,9 +84,10 @@ HEAPMIN_API int _heapmin(void);
  * that stays valid and unchanged for the life of the process.
  *
  * MECHANISM is the first word: "malloc_trim", "jemalloc", "tcmalloc",
- * "mimalloc", "scudo", "tbbmalloc", "win32", "stub" (this build cannot
- * trim: ENOSYS) or "none"
- * (malloc is served by an allocator heapmin does not know: ENOSYS).
+ * "mimalloc", "scudo", "tbbmalloc", "mallopt" (Android's purge request),
+ * "malloc_zone" (macOS's zones), "win32", "stub" (this build cannot trim:
+ * ENOSYS) or "none" (malloc is served by an allocator heapmin does not
+ * know: ENOSYS).
  * HOW is "detected" (the allocator that serves malloc was found at the
  * first call), "static binary" (malloc is linked into the program, so the
  * build's choice stands) or "built in" (chosen when heapmin was built).
