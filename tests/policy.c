@@ -4,7 +4,7 @@
  * size, the allocator's count of free bytes (read only if the check is
  * open, at the cost given), a pending request or pressure, suspension; and
  * what the policy must answer. A row that trims feeds the trim's cost and
- * what it left back, as auto.c does.
+ * what it left back, through heapmin__policy_step as auto.c does.
  */
 #include <stdio.h>
 
@@ -33,6 +33,43 @@ static heapmin_int64 bytes(heapmin_int64 mib)
 /* Whether the program is quiet at every check of the table being run. */
 static int quiet;
 
+/* The world of one row: its count, its trim, and the time it took. */
+struct row_world {
+    const struct row *row;
+    heapmin_int64 now; /* the check's time plus what it has spent */
+    int counted;       /* the count before the trim was read */
+};
+
+static heapmin_int64 row_count(void *arg, heapmin_int64 *cost)
+{
+    struct row_world *w = arg;
+
+    if (w->counted++) /* after the trim */
+        return bytes(w->row->free_after_mib);
+    *cost += w->row->count_ms * MS;
+    w->now += w->row->count_ms * MS;
+    return bytes(w->row->free_mib);
+}
+
+static heapmin_int64 row_trim(void *arg, heapmin_int64 *released,
+                              heapmin_int64 *resident_after)
+{
+    struct row_world *w = arg;
+
+    *resident_after = bytes(w->row->after_mib);
+    *released = w->row->resident_mib < 0
+                    ? -1
+                    : bytes(w->row->resident_mib) - *resident_after;
+    w->now += w->row->took_ms * MS;
+    w->counted = 1; /* a count from now on is the one after the trim */
+    return w->row->took_ms * MS;
+}
+
+static heapmin_int64 row_now(void *arg)
+{
+    return ((struct row_world *)arg)->now;
+}
+
 static void run(const char *name, const struct heapmin_auto_config *c,
                 heapmin_int64 start_mib, heapmin_int64 start_free_mib,
                 const struct row *rows, int n)
@@ -43,24 +80,24 @@ static void run(const char *name, const struct heapmin_auto_config *c,
     heapmin__policy_init(&p, c, bytes(start_mib), bytes(start_free_mib));
     for (i = 0; i < n; i++) {
         const struct row *r = &rows[i];
+        struct row_world rw;
+        struct heapmin__world w = {NULL, 0, row_count, row_trim, row_now};
         struct heapmin__observation o;
         struct heapmin__decision d;
-        heapmin_int64 cost = 0;
 
+        rw.row = r;
+        rw.now = r->now_ms * MS;
+        rw.counted = 0;
+        w.arg = &rw;
+        /* A row without a count is an allocator that has none. */
+        w.counts = r->free_mib >= 0;
         o.now = r->now_ms * MS;
         o.resident = bytes(r->resident_mib);
-        o.free = -1;
-        if (r->free_mib >= 0 &&
-            heapmin__policy_count_now(&p, o.now, o.resident, !quiet)) {
-            o.free = bytes(r->free_mib);
-            cost = r->count_ms * MS;
-        }
-        o.count_cost = cost;
         o.requested = r->requested;
         o.pressure = r->pressure;
         o.suspended = r->suspended;
         o.busy = !quiet;
-        d = heapmin__policy_check(&p, &o);
+        d = heapmin__policy_step(&p, &o, &w).decision;
         if (d.trim != r->trim || d.deferred != r->deferred ||
             d.wait_ns != r->wait_ms * MS) {
             fprintf(stderr,
@@ -70,15 +107,6 @@ static void run(const char *name, const struct heapmin_auto_config *c,
                     (long long)(d.wait_ns / MS), r->trim, r->deferred,
                     (long long)r->wait_ms);
             failures++;
-        }
-        if (d.trim) {
-            cost += r->took_ms * MS;
-            heapmin__policy_trimmed(
-                &p, d.trim, o.now + cost, cost,
-                o.resident < 0 ? -1 : o.resident - bytes(r->after_mib),
-                bytes(r->after_mib), bytes(r->free_after_mib));
-        } else if (cost > 0) {
-            heapmin__policy_spent(&p, o.now + cost, cost);
         }
     }
     printf("%s - %s\n", failures > before ? "not ok" : "ok", name);

@@ -84,6 +84,38 @@ static heapmin_int64 count(const struct heapmin__backend *b,
     return n;
 }
 
+/* The trimmer's world for heapmin__policy_step: the backend and the clock. */
+struct trimmer_world {
+    const struct heapmin__backend *backend;
+    struct heapmin_report report; /* the last trim's */
+};
+
+static heapmin_int64 world_count(void *arg, heapmin_int64 *cost)
+{
+    return count(((struct trimmer_world *)arg)->backend, cost);
+}
+
+static heapmin_int64 world_trim(void *arg, heapmin_int64 *released,
+                                heapmin_int64 *resident_after)
+{
+    struct heapmin_report *r = &((struct trimmer_world *)arg)->report;
+    heapmin_int64 start = spent_mark();
+
+    /* Trimmed outside the lock: a trim may take a second. */
+    memset(r, 0, sizeof *r);
+    r->size = sizeof *r;
+    heapmin_trim(r);
+    *released = r->released;
+    *resident_after = r->resident_after;
+    return spent_mark() - start;
+}
+
+static heapmin_int64 world_now(void *arg)
+{
+    (void)arg;
+    return heapmin__now_ns();
+}
+
 /*
  * Whether the program's threads (all but this one) used over half a CPU
  * since the last call: a program in a loop of frees is busy. Unknown counts
@@ -161,6 +193,9 @@ static int guest_begin(void)
 
 static void run(void)
 {
+    struct trimmer_world trimmer;
+    struct heapmin__world world = {NULL, 0, world_count, world_trim,
+                                   world_now};
     const struct heapmin__backend *b;
     struct heapmin__policy policy;
     struct heapmin__observation o = {0, 0, -1, 0, 1, 0, 0, 0};
@@ -171,6 +206,9 @@ static void run(void)
     if (state.guest != NULL && !guest_begin())
         return;
     b = heapmin__backend();
+    world.arg = &trimmer;
+    world.counts = b->free_bytes != NULL;
+    trimmer.backend = b;
     start_free = b->free_bytes != NULL ? count(b, &cost) : -1;
     heapmin__auto_lock();
     heapmin__policy_init(&policy, &state.config, heapmin_resident_bytes(),
@@ -181,8 +219,7 @@ static void run(void)
         heapmin__policy_spent(&policy, heapmin__now_ns(), cost);
     for (;;) {
         struct heapmin__decision d;
-        struct heapmin_report r;
-        heapmin_int64 free_after = -1, trim_cost = 0;
+        struct heapmin__step step;
         unsigned woke = heapmin__waiter_wait(wait_ns);
 
         o.requested |= (woke & HEAPMIN__WAKE_REQUEST) != 0;
@@ -195,7 +232,6 @@ static void run(void)
         o.suspended = state.suspended > 0;
         heapmin__auto_unlock();
 
-        cost = 0;
         o.now = heapmin__now_ns();
         o.busy = busy(&cpu, o.now);
         o.resident = heapmin_resident_bytes();
@@ -207,47 +243,29 @@ static void run(void)
             heapmin__auto_unlock();
             return;
         }
-        o.free = b->free_bytes != NULL &&
-                         heapmin__policy_count_now(&policy, o.now, o.resident,
-                                                   o.busy)
-                     ? count(b, &cost)
-                     : -1;
-        o.count_cost = cost;
-        d = heapmin__policy_check(&policy, &o);
+        step = heapmin__policy_step(&policy, &o, &world);
+        d = step.decision;
         wait_ns = d.wait_ns;
         if (d.trim) {
-            heapmin_int64 start = spent_mark();
-
-            /* Trimmed outside the lock: a trim may take a second. */
-            memset(&r, 0, sizeof r);
-            r.size = sizeof r;
-            heapmin_trim(&r);
-            trim_cost = spent_mark() - start;
-            cost += trim_cost;
-            if (b->free_bytes != NULL)
-                free_after = count(b, &cost);
-            heapmin__policy_trimmed(&policy, d.trim, heapmin__now_ns(), cost,
-                                    r.released, r.resident_after, free_after);
             o.requested = 0;
             o.pressure = 0;
-        } else if (cost > 0) {
-            heapmin__policy_spent(&policy, heapmin__now_ns(), cost);
         }
         heapmin__auto_lock();
         state.stats.checks++;
         state.stats.deferred += d.deferred;
-        state.stats.count_ns += cost - trim_cost;
+        state.stats.count_ns += step.count_ns;
         if (d.trim) {
             state.stats.trims++;
-            state.stats.released += r.released > 0 ? r.released : 0;
-            state.stats.trim_ns += r.elapsed_ns;
+            state.stats.released +=
+                trimmer.report.released > 0 ? trimmer.report.released : 0;
+            state.stats.trim_ns += trimmer.report.elapsed_ns;
             state.stats.last_reason = d.trim;
-            state.stats.last_released = r.released;
-            state.stats.last_elapsed_ns = r.elapsed_ns;
+            state.stats.last_released = trimmer.report.released;
+            state.stats.last_elapsed_ns = trimmer.report.elapsed_ns;
         }
         heapmin__auto_unlock();
         if (d.trim && state.config.on_trim != NULL)
-            state.config.on_trim(&r, state.config.arg);
+            state.config.on_trim(&trimmer.report, state.config.arg);
     }
 }
 

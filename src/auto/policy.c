@@ -1,11 +1,41 @@
-/* See policy.h: the rules are listed there, in the order applied here. */
+/*
+ * When an automatic trim pays. One budget paces everything expensive:
+ * after a check has spent c ns on the allocator's count and its trim,
+ * nothing expensive runs for c / cpu_budget. A check at or after that time
+ * is "open". At each check, in this order:
+ *
+ *  1. Count only when it is worth it (heapmin__policy_count_now): at an
+ *     open check, not while resident size grows (a program that fills its
+ *     heap has nothing to trim), and, where a count costs over 100 us (the
+ *     last one's cost scaled by resident growth: glibc walks its free
+ *     chunks), only when the program is quiet or has been busy for three
+ *     checks in a row.
+ *  2. Suspended: no trim. Requests and pressure stay pending.
+ *  3. A pending request, then memory pressure, wants a trim.
+ *  4. Otherwise a trim is wanted when it should release at least
+ *     min_release x backoff (expected_gain):
+ *     a. with a count: what it counts now less what it counted just after
+ *        the last trim, less resident growth since (glibc keeps released
+ *        chunks counted), once the count has settled (it moved by less
+ *        than min_release, or the program is quiet: a trim in the middle
+ *        of its frees leaves the rest to a trim the budget holds off);
+ *     b. without one: resident growth since the last trim, once resident
+ *        size has stopped growing.
+ *  5. A wanted trim waits for an open check ("deferred" until then).
+ *  6. After a growth trim that released less than half of what was
+ *     expected, backoff doubles (up to 64); one that released enough
+ *     resets it.
+ *  7. Checks come every interval while resident size is still, every
+ *     100 ms (at most the interval) while it or the count moves, and at
+ *     the open time when a trim waits for it.
+ */
 #include "policy.h"
 
 /* Resident size that moves by less than this is still (page-cache noise). */
 #define STILL ((heapmin_int64)1 << 20)
 #define ACTIVE_NS (100 * HEAPMIN__MS)
 #define MAX_BACKOFF 64
-/* A count costlier than this waits for a quiet program (see policy.h). */
+/* A count costlier than this waits for a quiet program (rule 1). */
 #define CHEAP_COUNT_NS ((heapmin_int64)100000)
 #define BUSY_CHECKS 3
 
@@ -155,4 +185,31 @@ void heapmin__policy_trimmed(struct heapmin__policy *p, int reason,
     } else {
         p->backoff = 1;
     }
+}
+
+struct heapmin__step heapmin__policy_step(struct heapmin__policy *p,
+                                          struct heapmin__observation *o,
+                                          const struct heapmin__world *w)
+{
+    struct heapmin__step s = {{0, 0, 0}, 0, 0};
+    heapmin_int64 released = -1, after = -1, free_after = -1, cost;
+
+    o->free = w->counts && heapmin__policy_count_now(p, o->now, o->resident,
+                                                      o->busy)
+                  ? w->count(w->arg, &s.count_ns)
+                  : -1;
+    o->count_cost = s.count_ns;
+    s.decision = heapmin__policy_check(p, o);
+    if (s.decision.trim) {
+        s.trim_ns = w->trim(w->arg, &released, &after);
+        if (w->counts)
+            free_after = w->count(w->arg, &s.count_ns);
+    }
+    cost = s.count_ns + s.trim_ns;
+    if (s.decision.trim)
+        heapmin__policy_trimmed(p, s.decision.trim, w->now(w->arg), cost,
+                                released, after, free_after);
+    else if (cost > 0)
+        heapmin__policy_spent(p, w->now(w->arg), cost);
+    return s;
 }

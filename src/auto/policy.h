@@ -1,42 +1,9 @@
 /*
  * When an automatic trim pays: plain functions of numbers, with no threads
  * and no clock, so that tests drive them with a fake clock (tests/policy.c)
- * and the thread that sleeps and wakes (auto.c) stays dumb.
- *
- * One budget paces everything expensive: after a check has spent c ns on
- * the allocator's count and its trim, nothing expensive runs for
- * c / cpu_budget. A check at or after that time is "open": it may trim, and
- * read the count unless resident size is growing (a program that fills its
- * heap has nothing to trim; a count bought then would close the window just
- * before its frees), and, where a count would cost over 100 us (the last
- * one's cost, scaled by how much resident size grew since: glibc's walks
- * every free chunk), unless the program is busy (it may be freeing: the count
- * would not be trusted, and would close the window) for fewer than three checks
- * in a row. The rules, in the order applied at each check:
- *  1. Suspended: no trim. Requests and pressure stay pending.
- *  2. A pending request or memory pressure wants a trim.
- *  3. Otherwise a trim is wanted when it is expected to release at least
- *     min_release x backoff bytes:
- *     - from the allocator's own count of free bytes, read at open checks:
- *       what it counts now minus what it counted just after the last trim
- *       (before the first trim, all it counts: nothing was released yet)
- *       (jemalloc's dirty pages and tcmalloc's free spans fall to 0 when
- *       trimmed; glibc's free chunks stay counted, released or not, so only
- *       what was freed since counts, less what resident size grew since:
- *       released chunks that were used again), once the count has settled: it
- * moved by less than min_release since the previous reading, or the program has
- * gone quiet (its threads used under half a CPU since the last check: it is not
- * in a loop of frees). A program still freeing would leave the rest of its
- * frees to a trim the budget holds off for long (trimming glibc is expensive);
- *     - without a count at this check, from the growth of resident size
- *       since the last trim, once it has stopped growing (trimming memory
- *       the program is still filling is pure loss).
- *  4. A wanted trim waits for an open check: it is "deferred" until then.
- *  5. A growth trim that released less than half of what was expected
- *     doubles backoff (up to 64); one that released enough resets it.
- * Checks come every interval while resident size is still, every 100 ms
- * (at most the interval) while it moves, and at the open time when a trim
- * waits for it.
+ * and the thread that sleeps and wakes (auto.c) stays dumb. The rules are a
+ * numbered list in policy.c, where they are implemented. Both the trimmer
+ * and the tests run a check through heapmin__policy_step(), one sequence.
  */
 #ifndef HEAPMIN_AUTO_POLICY_H
 #define HEAPMIN_AUTO_POLICY_H
@@ -125,5 +92,40 @@ void heapmin__policy_trimmed(struct heapmin__policy *p, int reason,
                              heapmin_int64 released,
                              heapmin_int64 resident_after,
                              heapmin_int64 free_after);
+
+/*
+ * What one check needs from the world: the trimmer's allocator and clock
+ * (auto.c), or a table's row (tests/policy.c).
+ */
+struct heapmin__world {
+    void *arg;
+    /* Whether the allocator counts its free bytes (count may be called). */
+    int counts;
+    /* The allocator's count of free bytes; adds what reading it cost to
+     * *cost (ns). */
+    heapmin_int64 (*count)(void *arg, heapmin_int64 *cost);
+    /* Trims; sets what it released and left resident (-1: unknown), and
+     * returns what it cost (ns). */
+    heapmin_int64 (*trim)(void *arg, heapmin_int64 *released,
+                          heapmin_int64 *resident_after);
+    /* The monotonic clock, ns. */
+    heapmin_int64 (*now)(void *arg);
+};
+
+/* What one check did. */
+struct heapmin__step {
+    struct heapmin__decision decision;
+    heapmin_int64 count_ns, trim_ns; /* what counting and trimming cost */
+};
+
+/*
+ * One check, in its one order: read the count where the policy says it is
+ * worth it (into o->free and o->count_cost), decide, and trim when told
+ * to, counting again after the trim; then charge the budget with what it
+ * all cost. o holds what the check saw besides the count.
+ */
+struct heapmin__step heapmin__policy_step(struct heapmin__policy *p,
+                                          struct heapmin__observation *o,
+                                          const struct heapmin__world *w);
 
 #endif
