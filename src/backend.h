@@ -1,6 +1,6 @@
 /*
  * What the portable front (heapmin.c) expects of a backend, and of the
- * operating system's measuring file (posix/resident.c or win32/resident.c).
+ * operating system's measuring file (posix/resident-*.c or win32/resident.c).
  * Exactly one backend is built into the library, chosen by meson's
  * trim_backend; the measuring file follows the host system.
  */

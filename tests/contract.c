@@ -1,5 +1,5 @@
 /*
- * The contract (SPEC.md): heapmin() and _heapmin() return 0 and leave errno
+ * The contract (heapmin(3), man/heapmin.3.in): heapmin() and _heapmin() return 0 and leave errno
  * alone, or return -1 with ENOSYS where nothing can be trimmed, or ENOTSUP
  * where the build's allocator does not serve malloc; the backend and version
  * are what the build and the process say (expect.h works that out without

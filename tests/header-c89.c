@@ -1,7 +1,7 @@
 /*
  * Compiled as C89 with -pedantic -Werror: the header is self-contained and
- * keeps the client code SPEC.md lists working (own prototype, address taken,
- * #undef before the call).
+ * keeps existing client code of _heapmin working (its own prototype, the
+ * address taken, #undef before the call; heapmin(3), NOTES).
  */
 #include "heapmin.h"
 

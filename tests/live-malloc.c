@@ -1,7 +1,8 @@
 /*
  * Which shared object serves this program's malloc? A jemalloc build of
  * heapmin is useful only if the answer is jemalloc: a consumer linked through
- * heapmin_dep or pkg-config must end up with it (SPEC.md, "POSIX facts").
+ * heapmin_dep or pkg-config must end up with it: linking an allocator into
+ * libheapmin alone does not make it the program's malloc.
  *
  * Usage: live-malloc SUBSTRING   (e.g. "jemalloc", or "libc.so")
  */

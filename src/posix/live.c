@@ -1,6 +1,6 @@
 /*
- * Which shared object serves this process's malloc (SPEC.md, "Finding the
- * live allocator"). Global lookup decides, not which allocators happen to
+ * Which shared object serves this process's malloc (doc/allocators.md,
+ * "The allocator that serves malloc"). Global lookup decides, not which allocators happen to
  * be loaded: a library may embed a private jemalloc, and LD_PRELOAD or the
  * program's own link order may put another allocator first.
  *

@@ -6,7 +6,7 @@
  *
  * Known: it returns a count of bytes released, but libmalloc's own zones
  * have long returned 0 whatever they released, so the count is ignored
- * and heapmin_trim() measures instead (the footprint, resident-darwin.c).
+ * and heapmin_trim() measures instead (the footprint, resident-macos.c).
  * A zone that does not implement pressure relief (jemalloc's, when it
  * replaces the default zone) is skipped by libmalloc itself: nothing to
  * detect. Untested: never built or run on our machines; the workflow

@@ -1,11 +1,11 @@
 /*
  * The allocator's own strongest "give memory back" call, found without
- * heapmin: the bench's reference. The live allocator is the shared object
- * that global lookup finds malloc in (SPEC.md, "Finding the live
- * allocator").
+ * heapmin: the bench's reference, and the tests' own answer to which
+ * allocator serves malloc. The live allocator is the shared object that
+ * global lookup finds malloc in (doc/allocators.md).
  */
-#ifndef HEAPMIN_BENCH_DIRECT_H
-#define HEAPMIN_BENCH_DIRECT_H
+#ifndef HEAPMIN_TESTS_DIRECT_H
+#define HEAPMIN_TESTS_DIRECT_H
 
 /*
  * Names the allocator that serves malloc: "glibc", "jemalloc", "tcmalloc",

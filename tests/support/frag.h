@@ -1,7 +1,8 @@
 /*
  * Shared by heapmin-demo, heapmin-bench and the tests: fragment the heap the
  * way a long-running program does, read resident size, and compute the
- * page-level limit (SPEC.md, "Measuring"). Nothing here calls malloc except
+ * page-level limit: every page a live object touches, the least a
+ * non-moving allocator can keep. Nothing here calls malloc except
  * frag_fill, so measuring does not disturb what is measured.
  *
  * frag_resident reads resident size its own way (Linux: VmRSS in

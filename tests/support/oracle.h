@@ -1,7 +1,7 @@
 /*
  * Was the allocator that serves malloc trimmed? Its own accounting says,
  * read without heapmin, so the preload test judges heapmin by exact counts
- * rather than by noisy shares of resident size (SPEC.md, "Testing"):
+ * rather than by noisy shares of resident size (TESTING.md):
  *
  *   glibc      resident size (no cheap account of freed pages): trimmed when
  *              it fell by a quarter; a single-threaded process, so exact

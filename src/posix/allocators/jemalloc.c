@@ -5,7 +5,7 @@
  * Used by detection (libjemalloc preloaded or linked first, on Linux), by
  * trim_backend=jemalloc with Debian's libjemalloc, and for FreeBSD's C
  * library (jemalloc 5 from FreeBSD 12) where <malloc_np.h> defines
- * MALLCTL_ARENAS_ALL, as meson checks (else jemalloc_arenas.c). Tested here
+ * MALLCTL_ARENAS_ALL, as meson checks (else jemalloc-arenas.c). Tested here
  * against Debian's jemalloc 5.3; on FreeBSD only in the workflow (README,
  * "Platforms").
  */

@@ -48,7 +48,7 @@ extern const struct heapmin__mechanism heapmin__scudo;
 extern const struct heapmin__mechanism heapmin__tbbmalloc;
 extern const struct heapmin__mechanism heapmin__tcmalloc;
 
-/* jemalloc's control call, shared by jemalloc.c and jemalloc_arenas.c. */
+/* jemalloc's control call, shared by jemalloc.c and jemalloc-arenas.c. */
 typedef int (*heapmin__mallctl_fn)(const char *, void *, size_t *, void *,
                                    size_t);
 

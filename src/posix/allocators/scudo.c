@@ -9,7 +9,7 @@
  * mallopt is glibc's name too, and glibc's answers 1 to both and does
  * nothing: so scudo is recognised by __scudo_print_stats, and this is only
  * ever called with scudo's own mallopt. Android's C library passes the same
- * requests on to its allocator (mallopt.c).
+ * requests on to its allocator (../android.c).
  */
 #include <errno.h>
 #include <string.h>

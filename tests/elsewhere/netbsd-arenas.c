@@ -1,5 +1,5 @@
 /*
- * NetBSD's jemalloc backend (jemalloc_arenas.c: arenas purged one by one,
+ * NetBSD's jemalloc backend (jemalloc-arenas.c: arenas purged one by one,
  * for a header without MALLCTL_ARENAS_ALL), built through builtin.c as
  * NetBSD builds it, against Debian's jemalloc linked into this program.
  *

@@ -1,5 +1,5 @@
 /*
- * Android's backend (src/posix/mallopt.c) against scudo, the allocator
+ * Android's backend (src/posix/android.c) against scudo, the allocator
  * behind Android's mallopt since Android 11, preloaded here (meson sets
  * LD_PRELOAD to argv[1] and turns scudo's time-based release off). scudo
  * 14 refuses M_PURGE_ALL and takes M_PURGE, so this also takes the

@@ -1,5 +1,5 @@
 /*
- * Android's backend (src/posix/mallopt.c) against every answer mallopt can
+ * Android's backend (src/posix/android.c) against every answer mallopt can
  * give: this program defines mallopt itself, so the backend calls it and
  * not glibc's (which answers 1 to everything and does nothing). M_PURGE_ALL
  * must come first, M_PURGE only when it is refused, and ENOSYS when both
