@@ -156,7 +156,7 @@ HEAPMIN_API heapmin_int64 heapmin_resident_bytes(void);
 /*
  * Automatic trimming: one background thread, named "heapmin", that checks
  * cheaply and often and trims only when a trim is likely to pay, within a
- * CPU budget that no trigger can exceed (README, "Automatic trimming").
+ * CPU budget that no trigger can exceed (doc/automatic.md).
  * Every function returns 0, or -1 with errno set.
  */
 

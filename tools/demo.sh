@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds heapmin with the default options and runs heapmin-demo: the
-# README's first command. Installs the build tools first if it can (root on
+# README's demo. Installs the build tools first if it can (root on
 # Debian), otherwise prints the apt-get line it needs.
 set -eu
 cd "$(dirname "$0")/.."

@@ -5,7 +5,7 @@
  * the field; each counts resident pages.
  *
  * Untested here: compiled and run only in the workflow's BSD virtual
- * machines (README, "Platforms").
+ * machines (SUPPORTED_PLATFORMS.md), which have not run yet.
  */
 #if defined(__FreeBSD__)
 #define __BSD_VISIBLE 1

@@ -6,8 +6,8 @@
  * trim_backend=jemalloc with Debian's libjemalloc, and for FreeBSD's C
  * library (jemalloc 5 from FreeBSD 12) where <malloc_np.h> defines
  * MALLCTL_ARENAS_ALL, as meson checks (else jemalloc-arenas.c). Tested here
- * against Debian's jemalloc 5.3; on FreeBSD only in the workflow (README,
- * "Platforms").
+ * against Debian's jemalloc 5.3; on FreeBSD only in the workflow
+ * (SUPPORTED_PLATFORMS.md).
  */
 #define _POSIX_C_SOURCE 200809L /* sysconf */
 #include <stdbool.h>

@@ -2,7 +2,7 @@
  * mimalloc: mi_collect(true) frees the empty pages of the calling thread's
  * heap and returns what it can of them. It acts on the calling thread only,
  * and a page that still holds one live block stays whole, so on a
- * fragmented heap it releases next to nothing (README, "Backends").
+ * fragmented heap it releases next to nothing (doc/allocators.md, "mimalloc").
  */
 #include <stdbool.h>
 #include <string.h>
