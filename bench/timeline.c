@@ -393,6 +393,7 @@ int timeline_child(const char *workload, const char *policy, double scale)
 
 struct result {
     int ok;
+    int missing; /* the policy's allocator is not installed: not a failure */
     double mibs, cpu_pct, worst_ms, p999_ms, seconds;
     long long trims;
     struct point *points;
@@ -440,8 +441,9 @@ static int measure(const struct workload *w, const struct policy *p,
                         allocator) == 7) {
             r->cpu_pct = cpu < 0 ? -1 : cpu / 1e7 / r->seconds;
             /* jemalloc-bg without jemalloc would measure glibc. */
-            r->ok = strncmp(p->name, "jemalloc", 8) != 0 ||
-                    strcmp(allocator, "jemalloc") == 0;
+            r->missing = strncmp(p->name, "jemalloc", 8) == 0 &&
+                         strcmp(allocator, "jemalloc") != 0;
+            r->ok = !r->missing;
         }
     }
     if (in != NULL)
@@ -449,7 +451,9 @@ static int measure(const struct workload *w, const struct policy *p,
     waitpid(pid, &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         r->ok = 0;
-    return r->ok ? 0 : -1;
+    if (r->missing)
+        r->npoints = 0; /* glibc's samples, not the policy's */
+    return r->ok || r->missing ? 0 : -1;
 }
 
 static void write_csv(FILE *out)
@@ -504,6 +508,8 @@ static void write_svg(FILE *out)
 #define X(t) (left + (t) / tmax * (width - left - 20))
 #define Y(v) (y0 + panel - (v) / ymax * panel)
         for (p = 0; p < POLICIES; p++) {
+            if (results[w][p].missing)
+                continue;
             fprintf(out,
                     "<polyline fill=\"none\" stroke=\"%s\" "
                     "stroke-width=\"1.5\" points=\"",
@@ -540,8 +546,9 @@ static void print_table(void)
             const struct result *r = &results[w][p];
             char cpu[32], trims[32];
             if (!r->ok) {
-                printf("%-8s %-15s (failed or not installed)\n",
-                       workloads[w].name, policies[p].name);
+                printf("%-8s %-15s (%s)\n", workloads[w].name,
+                       policies[p].name,
+                       r->missing ? "not installed" : "failed");
                 continue;
             }
             snprintf(cpu, sizeof cpu, r->cpu_pct < 0 ? "-" : "%.3f",
