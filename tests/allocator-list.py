@@ -4,7 +4,8 @@
 Usage: allocator-list.py SOURCE_ROOT ALLOCATORS SYSTEM_BACKENDS
 
 ALLOCATORS and SYSTEM_BACKENDS are space-separated, from the one list in
-src/meson.build (`allocators` and `system_backends`). Checked against it: the trim_backend option's choices,
+src/posix/allocators/meson.build (`allocators` and `system_backends`).
+Checked against it: the trim_backend option's choices,
 detection's table (src/posix/detect.c), the mechanisms declared and the
 file per allocator (src/posix/allocators/), the MECHANISM lists of the
 header and of heapmin(3), the allocators the preload test runs under
