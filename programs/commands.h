@@ -1,4 +1,4 @@
-/* The heapmin command's subcommands (heapmin.c dispatches). */
+/* The heapmin command's subcommands (main.c dispatches). */
 #ifndef HEAPMIN_PROGRAMS_COMMANDS_H
 #define HEAPMIN_PROGRAMS_COMMANDS_H
 
