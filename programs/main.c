@@ -37,7 +37,7 @@ static int usage_error(const char *problem)
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
-    char problem[1024] = "";
+    char problem[8192] = ""; /* room for a quoted path (PATH_MAX) */
     int rc;
 
     if (cmd == NULL)
