@@ -39,6 +39,13 @@ struct heapmin__backend {
      * automatic trimmer pays for it from its CPU budget.
      */
     heapmin_int64 (*free_bytes)(void);
+    /*
+     * 1 when a trim holds the allocator's lock for its whole length
+     * (glibc's malloc_trim walks each arena under its lock): a thread that
+     * allocates meanwhile waits for all of it, so the automatic trimmer
+     * waits for a quiet program before a long one.
+     */
+    int holds_lock;
 };
 
 /*

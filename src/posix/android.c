@@ -26,6 +26,8 @@ const struct heapmin__backend *heapmin__backend(void)
         "mallopt (built in)",
         "heapmin calls the C library's mallopt(M_PURGE_ALL), else "
         "mallopt(M_PURGE), which its allocator answers",
-        trim, 0, NULL};
+        trim, 0, NULL,
+        /* scudo releases in steps (BENCHMARKS.md, the stall table). */
+        0};
     return &backend;
 }

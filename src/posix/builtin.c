@@ -70,6 +70,7 @@ static void check(void)
     self.backend.name = self.name;
     self.backend.detail = self.detail;
     self.backend.trim = trim_linked;
+    self.backend.holds_lock = m->holds_lock;
     snprintf(self.name, sizeof self.name, "%s (built in)", m->name);
     if (heapmin__live_find(&live) != 0) {
         snprintf(self.detail, sizeof self.detail,

@@ -76,6 +76,7 @@ static void detect(void)
     chosen.backend.trim = trim_chosen;
     if (heapmin__live_find(&live) != 0) {
         chosen.mechanism = &heapmin__malloc_trim;
+        chosen.backend.holds_lock = 1;
         memcpy(&chosen.entry, &linked, sizeof chosen.entry);
         snprintf(chosen.name, sizeof chosen.name,
                  "malloc_trim (static binary)");
@@ -93,6 +94,7 @@ static void detect(void)
             continue;
         chosen.mechanism = known[i];
         chosen.entry = entry;
+        chosen.backend.holds_lock = known[i]->holds_lock;
         find_account(&live);
         snprintf(chosen.name, sizeof chosen.name, "%s (detected)",
                  known[i]->name);

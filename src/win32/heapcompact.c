@@ -65,6 +65,9 @@ const struct heapmin__backend *heapmin__backend(void)
         "win32 (built in)",
         "HeapSetInformation(HeapOptimizeResources), then HeapCompact of the "
         "CRT heap and the process heap",
-        trim, 0, NULL};
+        trim, 0, NULL,
+        /* HeapCompact serializes on the heap's lock for the whole call
+         * (not measured here): the trimmer treats it as holding it. */
+        1};
     return &backend;
 }

@@ -53,4 +53,7 @@ const struct heapmin__mechanism heapmin__malloc_trim = {
     .trim = trim,
     .account = ACCOUNT,
     .free_bytes = free_bytes,
+    /* Measured: a thread allocating in the arena waits the whole trim
+     * (BENCHMARKS.md, the stall table). */
+    .holds_lock = 1,
 };

@@ -38,6 +38,8 @@ struct heapmin__mechanism {
      */
     const char *account;
     heapmin_int64 (*free_bytes)(void *account);
+    /* Its trim holds its lock for the whole call (the backend's). */
+    int holds_lock;
 };
 
 extern const struct heapmin__mechanism heapmin__jemalloc;
