@@ -174,9 +174,11 @@ struct heapmin_auto_config {
      * is cheap): microseconds. While resident size moves, checks come every
      * 100 ms (or interval_ms, if shorter). */
     unsigned interval_ms;
-    /* The share of one CPU that trimming may take, over time: after a trim
-     * that took t of the trimmer's CPU time, the next waits at least
-     * t / cpu_budget (default 0.005, half a percent). At most 1. */
+    /* The share of one CPU that counting and trimming may take, over time,
+     * in the trimmer's own CPU time (default 0.005, half a percent; at
+     * most 1): a bucket that fills at this rate and holds 60 s of it, so
+     * that a trim after each burst is paid, and any stretch of T seconds
+     * costs at most cpu_budget x (T + 60) seconds of CPU. */
     double cpu_budget;
     /* A trim is worth it when it is expected to release at least this many
      * bytes (default 8 MiB); doubled after each trim that releases less
@@ -187,6 +189,11 @@ struct heapmin_auto_config {
      * must not call heapmin_auto_stop(). */
     void (*on_trim)(const struct heapmin_report *report, void *arg);
     void *arg;
+    /* Where the allocator's trim holds its lock throughout (glibc): a
+     * growth trim predicted to take longer than this waits until the
+     * program has been idle for 300 ms (default 50 ms; at most a day).
+     * Requests and memory pressure never wait. */
+    unsigned max_stall_ms;
 };
 
 /* Why the last automatic trim ran. */
@@ -205,7 +212,7 @@ struct heapmin_auto_stats {
     heapmin_int64 checks; /* since heapmin_auto_start() */
     heapmin_int64 trims;
     heapmin_int64 released;      /* bytes, summed over the trims */
-    heapmin_int64 trim_ns;       /* time spent trimming, summed */
+    heapmin_int64 trim_ns;       /* wall time spent trimming, summed */
     heapmin_int64 last_released; /* bytes, -1 where unknown */
     heapmin_int64 last_elapsed_ns;
     heapmin_int64 deferred; /* checks where the CPU budget put a trim off */
@@ -217,6 +224,19 @@ struct heapmin_auto_stats {
      * "psi /proc/pressure/memory; not: systemd (MEMORY_PRESSURE_WATCH unset)"
      */
     char pressure[256];
+    /* Added in 0.4. */
+    heapmin_int64 trim_cpu_ns;   /* the trimmer's CPU time in trims, summed */
+    heapmin_int64 count_wall_ns; /* wall time spent counting, summed */
+    heapmin_int64 credit_ns; /* CPU time left in the budget; below 0: shut */
+    /* A trim now: what it is expected to release (bytes) and how long it
+     * is predicted to take (wall ns); -1 where unknown. */
+    heapmin_int64 next_release;
+    heapmin_int64 next_predicted_ns;
+    heapmin_int64 last_predicted_ns; /* the last trim's prediction, or -1 */
+    heapmin_int64 quiet_waits; /* checks where a trim waited for quiet */
+    unsigned max_stall_ms;     /* the configuration in force */
+    int holds_lock;            /* 1: max_stall_ms applies (the allocator's
+                                  trim holds its lock throughout) */
 };
 
 /*

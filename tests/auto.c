@@ -73,7 +73,7 @@ static heapmin_int64 fake_releasable(void)
 
 /* unable is changed only while no trimmer runs. */
 static struct heapmin__backend fake = {"fake (test)", "this test's backend",
-                                       fake_trim, 0, fake_releasable};
+                                       fake_trim, 0, fake_releasable, 0};
 
 const struct heapmin__backend *heapmin__backend(void)
 {
@@ -140,9 +140,13 @@ static void test_errors(void)
     struct heapmin_auto_stats s;
 
     memset(&c, 0, sizeof c);
-    c.size = sizeof c - 1;
+    /* Below the first layout (which ended with arg). */
+    c.size = offsetof(struct heapmin_auto_config, arg) + sizeof c.arg - 1;
     CHECK(fails_with(heapmin_auto_start(&c), EINVAL));
     c.size = sizeof c;
+    c.max_stall_ms = 25u * 3600u * 1000u;
+    CHECK(fails_with(heapmin_auto_start(&c), EINVAL));
+    c.max_stall_ms = 0;
     c.cpu_budget = 1.5;
     CHECK(fails_with(heapmin_auto_start(&c), EINVAL));
     c.cpu_budget = -0.1;
@@ -166,6 +170,15 @@ static void test_errors(void)
     CHECK(fails_with(heapmin_auto_stats(&s), EINVAL));
     CHECK(fails_with(heapmin_auto_stats(NULL), EINVAL));
     CHECK(stats().running == 0);
+
+    /* A program built against the first layout gets the later defaults. */
+    memset(&c, 0, sizeof c);
+    c.size = offsetof(struct heapmin_auto_config, arg) + sizeof c.arg;
+    c.max_stall_ms = 7; /* beyond its size: never read */
+    c.flags = HEAPMIN_AUTO_NO_PRESSURE;
+    CHECK(heapmin_auto_start(&c) == 0);
+    CHECK(stats().max_stall_ms == 50);
+    CHECK(heapmin_auto_stop() == 0);
 
     fake.unable = ENOSYS;
     CHECK(fails_with(heapmin_auto_start(NULL), ENOSYS));
@@ -212,7 +225,8 @@ static void test_running(void)
     CHECK(fails_with(heapmin_auto_start(&c), EALREADY));
     s = stats();
     CHECK(s.running == 1 && s.interval_ms == 1000 && s.cpu_budget == 0.005 &&
-          s.min_release == (heapmin_int64)8 << 20 && s.pressure[0] == '\0');
+          s.min_release == (heapmin_int64)8 << 20 && s.pressure[0] == '\0' &&
+          s.max_stall_ms == 50 && s.holds_lock == 0);
 
     n = atomic_load(&trims);
     CHECK(heapmin_auto_request() == 0);
@@ -220,6 +234,10 @@ static void test_running(void)
     s = counted(1);
     CHECK(s.last_reason == HEAPMIN_AUTO_REQUEST && s.trims >= 1 &&
           s.checks >= 1);
+    /* The bucket starts full (60 s of half a percent); the fake trims and
+     * counts cost next to nothing. */
+    CHECK(s.credit_ns > 290 * (heapmin_int64)1000000 &&
+          s.credit_ns <= 300 * (heapmin_int64)1000000);
     sleep_ms(50); /* the callback runs after the count */
     CHECK(atomic_load(&callbacks) >= 1);
     CHECK(atomic_load(&stop_from_callback) == EDEADLK);

@@ -14,6 +14,9 @@
 #define DEFAULT_INTERVAL_MS 1000u
 #define DEFAULT_BUDGET 0.005
 #define DEFAULT_MIN_RELEASE ((heapmin_int64)8 << 20)
+/* No longer than the stalls a busy 2-core machine's scheduling already
+ * gives a thread that allocates with nothing trimming (BENCHMARKS.md). */
+#define DEFAULT_MAX_STALL_MS 50u
 #define MAX_INTERVAL_MS (24u * 3600u * 1000u)
 /* The first layout of each struct: the smallest a caller may pass. */
 #define CONFIG_V1_SIZE                                                         \
@@ -50,6 +53,7 @@ static int validate(const struct heapmin_auto_config *in,
     /* A NaN fails every comparison: it lands here too. */
     if (!(out->cpu_budget >= 0 && out->cpu_budget <= 1) ||
         out->interval_ms > MAX_INTERVAL_MS || out->min_release < 0 ||
+        out->max_stall_ms > MAX_INTERVAL_MS ||
         (out->flags & ~HEAPMIN_AUTO_NO_PRESSURE) != 0)
         return EINVAL;
     if (out->interval_ms == 0)
@@ -58,6 +62,8 @@ static int validate(const struct heapmin_auto_config *in,
         out->cpu_budget = DEFAULT_BUDGET;
     if (out->min_release == 0)
         out->min_release = DEFAULT_MIN_RELEASE;
+    if (out->max_stall_ms == 0)
+        out->max_stall_ms = DEFAULT_MAX_STALL_MS;
     return 0;
 }
 
@@ -74,13 +80,18 @@ static heapmin_int64 spent_mark(void)
     return t >= 0 ? t : heapmin__now_ns();
 }
 
-/* The allocator's count of free bytes; its cost goes to *cost. */
+/*
+ * The allocator's count of free bytes; its CPU time goes to *cost, its
+ * wall time to *wall.
+ */
 static heapmin_int64 count(const struct heapmin__backend *b,
-                           heapmin_int64 *cost)
+                           heapmin_int64 *cost, heapmin_int64 *wall)
 {
-    heapmin_int64 start = spent_mark(), n = b->free_bytes();
+    heapmin_int64 at = heapmin__now_ns(), start = spent_mark();
+    heapmin_int64 n = b->free_bytes();
 
     *cost += spent_mark() - start;
+    *wall += heapmin__now_ns() - at;
     return n;
 }
 
@@ -88,15 +99,19 @@ static heapmin_int64 count(const struct heapmin__backend *b,
 struct trimmer_world {
     const struct heapmin__backend *backend;
     struct heapmin_report report; /* the last trim's */
+    heapmin_int64 count_wall;     /* wall time counting, since last taken */
 };
 
 static heapmin_int64 world_count(void *arg, heapmin_int64 *cost)
 {
-    return count(((struct trimmer_world *)arg)->backend, cost);
+    struct trimmer_world *w = arg;
+
+    return count(w->backend, cost, &w->count_wall);
 }
 
 static heapmin_int64 world_trim(void *arg, heapmin_int64 *released,
-                                heapmin_int64 *resident_after)
+                                heapmin_int64 *resident_after,
+                                heapmin_int64 *wall)
 {
     struct heapmin_report *r = &((struct trimmer_world *)arg)->report;
     heapmin_int64 start = spent_mark();
@@ -107,6 +122,7 @@ static heapmin_int64 world_trim(void *arg, heapmin_int64 *released,
     heapmin_trim(r);
     *released = r->released;
     *resident_after = r->resident_after;
+    *wall = r->elapsed_ns;
     return spent_mark() - start;
 }
 
@@ -117,24 +133,24 @@ static heapmin_int64 world_now(void *arg)
 }
 
 /*
- * Whether the program's threads (all but this one) used over half a CPU
- * since the last call: a program in a loop of frees is busy. Unknown counts
- * as busy.
+ * How much the program's threads (all but this one) ran since the last
+ * call: busy above half a CPU (a program in a loop of frees), idle below a
+ * twentieth of one (a program waiting for work). Unknown is busy.
  */
 struct cpu_mark {
     heapmin_int64 at, used;
 };
 
-static int busy(struct cpu_mark *m, heapmin_int64 now)
+static void activity(struct cpu_mark *m, struct heapmin__observation *o)
 {
     heapmin_int64 all = heapmin__cpu_ns(0), mine = heapmin__cpu_ns(1);
     heapmin_int64 used = all >= 0 && mine >= 0 ? all - mine : -1;
-    int was_busy =
-        used < 0 || m->used < 0 || (used - m->used) * 2 > now - m->at;
+    int known = used >= 0 && m->used >= 0;
 
-    m->at = now;
+    o->busy = !known || (used - m->used) * 2 > o->now - m->at;
+    o->idle = known && (used - m->used) * 20 < o->now - m->at;
+    m->at = o->now;
     m->used = used;
-    return was_busy;
 }
 
 /* The trimmer ends by itself (alone, or nothing to trim with). Called with
@@ -198,7 +214,7 @@ static void run(void)
                                    world_now};
     const struct heapmin__backend *b;
     struct heapmin__policy policy;
-    struct heapmin__observation o = {0, 0, -1, 0, 1, 0, 0, 0};
+    struct heapmin__observation o = {0, 0, -1, 0, 1, 0, 0, 0, 0};
     heapmin_int64 wait_ns = 0, cost = 0, start_free;
     struct cpu_mark cpu = {0, -1};
 
@@ -209,14 +225,19 @@ static void run(void)
     world.arg = &trimmer;
     world.counts = b->free_bytes != NULL;
     trimmer.backend = b;
-    start_free = b->free_bytes != NULL ? count(b, &cost) : -1;
+    trimmer.count_wall = 0;
+    start_free =
+        b->free_bytes != NULL ? count(b, &cost, &trimmer.count_wall) : -1;
     heapmin__auto_lock();
-    heapmin__policy_init(&policy, &state.config, heapmin_resident_bytes(),
-                         start_free);
+    heapmin__policy_init(&policy, &state.config, b->holds_lock,
+                         heapmin_resident_bytes(), start_free);
     state.stats.count_ns += cost;
-    heapmin__auto_unlock();
+    state.stats.count_wall_ns += trimmer.count_wall;
+    state.stats.holds_lock = b->holds_lock;
     if (cost > 0)
         heapmin__policy_spent(&policy, heapmin__now_ns(), cost);
+    state.stats.credit_ns = heapmin__policy_credit(&policy, heapmin__now_ns());
+    heapmin__auto_unlock();
     for (;;) {
         struct heapmin__decision d;
         struct heapmin__step step;
@@ -233,7 +254,7 @@ static void run(void)
         heapmin__auto_unlock();
 
         o.now = heapmin__now_ns();
-        o.busy = busy(&cpu, o.now);
+        activity(&cpu, &o);
         o.resident = heapmin_resident_bytes();
         /* The program's threads have all ended: so does this one, and the
          * process with it, as it would have without heapmin. */
@@ -243,6 +264,7 @@ static void run(void)
             heapmin__auto_unlock();
             return;
         }
+        trimmer.count_wall = 0;
         step = heapmin__policy_step(&policy, &o, &world);
         d = step.decision;
         wait_ns = d.wait_ns;
@@ -254,11 +276,19 @@ static void run(void)
         state.stats.checks++;
         state.stats.deferred += d.deferred;
         state.stats.count_ns += step.count_ns;
+        state.stats.count_wall_ns += trimmer.count_wall;
+        state.stats.quiet_waits += d.quiet_wait;
+        state.stats.credit_ns =
+            heapmin__policy_credit(&policy, heapmin__now_ns());
+        state.stats.next_release = d.trim ? -1 : d.gain;
+        state.stats.next_predicted_ns = d.trim ? -1 : d.predicted_ns;
         if (d.trim) {
             state.stats.trims++;
             state.stats.released +=
                 trimmer.report.released > 0 ? trimmer.report.released : 0;
-            state.stats.trim_ns += trimmer.report.elapsed_ns;
+            state.stats.trim_ns += step.trim_wall_ns;
+            state.stats.trim_cpu_ns += step.trim_ns;
+            state.stats.last_predicted_ns = d.predicted_ns;
             state.stats.last_reason = d.trim;
             state.stats.last_released = trimmer.report.released;
             state.stats.last_elapsed_ns = trimmer.report.elapsed_ns;
@@ -291,10 +321,14 @@ static int start(const struct heapmin_auto_config *config,
             memset(&state.stats, 0, sizeof state.stats);
             state.stats.size = sizeof state.stats;
             state.stats.last_released = -1;
+            state.stats.last_predicted_ns = -1;
+            state.stats.next_release = -1;
+            state.stats.next_predicted_ns = -1;
         }
         state.stats.interval_ms = c.interval_ms;
         state.stats.cpu_budget = c.cpu_budget;
         state.stats.min_release = c.min_release;
+        state.stats.max_stall_ms = c.max_stall_ms;
         state.config = c;
         state.stopping = 0;
         state.guest = guest;

@@ -1,52 +1,87 @@
 /*
- * When an automatic trim pays. One budget paces everything expensive:
- * after a check has spent c ns on the allocator's count and its trim,
- * nothing expensive runs for c / cpu_budget. A check at or after that time
- * is "open". At each check, in this order:
+ * When an automatic trim pays. At each check, in this order:
  *
- *  1. Count only when it is worth it (heapmin__policy_count_now): at an
+ *  1. One budget pays for everything expensive: a bucket of CPU time that
+ *     fills at cpu_budget (ns per ns) and holds cpu_budget x 60 s, full at
+ *     the start. What counts and trims cost (the trimmer thread's CPU time)
+ *     comes out of it; a check is "open" while it is not empty. A program
+ *     that bursts every few seconds gets a trim after each burst, and over
+ *     any stretch of time T counting and trimming take at most
+ *     cpu_budget x (T + 60 s), plus the one check that emptied it.
+ *  2. Count only when it is worth it (heapmin__policy_count_now): at an
  *     open check, not while resident size grows (a program that fills its
- *     heap has nothing to trim), and, where a count costs over 100 us (the
- *     last one's cost scaled by resident growth: glibc walks its free
- *     chunks), only when the program is quiet or has been busy for three
- *     checks in a row.
- *  2. Suspended: no trim. Requests and pressure stay pending.
- *  3. A pending request, then memory pressure, wants a trim.
- *  4. Otherwise a trim is wanted when it should release at least
- *     min_release x backoff (expected_gain):
+ *     heap has nothing to trim), where a count costs over 100 us (the last
+ *     one's cost scaled by resident growth: glibc walks its free chunks)
+ *     only when the program is quiet or has been busy for three checks in
+ *     a row, and not before count_next: a count that saw nothing new in an
+ *     idle program with a still heap doubles the wait for the next (2, 4,
+ *     .. 64 intervals); anything else (resident size moved, the program
+ *     ran, the count moved) resets it. At rest nothing is paid twice.
+ *  3. Suspended: no trim. Requests and pressure stay pending.
+ *  4. A pending request, then memory pressure, wants a trim. Otherwise a
+ *     trim is wanted when it should release at least min_release x
+ *     backoff (expected_gain):
  *     a. with a count: what it counts now less what it counted just after
  *        the last trim, less resident growth since (glibc keeps released
  *        chunks counted), once the count has settled (it moved by less
  *        than min_release, or the program is quiet: a trim in the middle
- *        of its frees leaves the rest to a trim the budget holds off);
+ *        of its frees leaves the rest to a later one);
  *     b. without one: resident growth since the last trim, once resident
  *        size has stopped growing.
- *  5. A wanted trim waits for an open check ("deferred" until then).
- *  6. After a growth trim that released less than half of what was
+ *  5. What the trim will cost is predicted: its walk (the last count's
+ *     cost, scaled as in rule 2: glibc's trim walks the same chunks) plus
+ *     the gain at the CPU time per MiB that earlier trims took (0.25 ms
+ *     before the first), times their wall-to-CPU ratio.
+ *  6. A wanted trim waits for an open check ("deferred" until then).
+ *  7. Where the allocator's trim holds its lock for the whole call (glibc),
+ *     a growth trim predicted to take longer than max_stall_ms waits for a
+ *     quiet window: the program's threads idle (under a twentieth of one
+ *     CPU) for 300 ms, when the threads it would stall have nothing to
+ *     do. Requests and pressure do not wait.
+ *  8. After a growth trim that released less than half of what was
  *     expected, backoff doubles (up to 64); one that released enough
  *     resets it.
- *  7. Checks come every interval while resident size is still, every
- *     100 ms (at most the interval) while it or the count moves, and at
- *     the open time when a trim waits for it.
+ *  9. Checks come every interval while resident size is still, every
+ *     100 ms (at most the interval) while it or the count moves or a trim
+ *     waits for an idle program to be quiet long enough, and at the open
+ *     time when a trim waits for the budget.
  */
 #include "policy.h"
 
 /* Resident size that moves by less than this is still (page-cache noise). */
 #define STILL ((heapmin_int64)1 << 20)
+#define MIB ((heapmin_int64)1 << 20)
 #define ACTIVE_NS (100 * HEAPMIN__MS)
 #define MAX_BACKOFF 64
-/* A count costlier than this waits for a quiet program (rule 1). */
+/* A count costlier than this waits for a quiet program (rule 2). */
 #define CHEAP_COUNT_NS ((heapmin_int64)100000)
 #define BUSY_CHECKS 3
+#define MAX_COUNT_GAP 64
+/* The bucket holds this much of the budget (rule 1). */
+#define BUCKET_NS (60000 * HEAPMIN__MS)
+/* Before the first trim: glibc, 16 B-64 KiB blocks, an idle machine. */
+#define FIRST_NS_PER_MIB 250000.0
+#define QUIET_NS (300 * HEAPMIN__MS)
+
+/* ns / budget, rounded: x87's excess precision must not lose the last ns. */
+static heapmin_int64 over_budget(const struct heapmin__policy *p,
+                                 heapmin_int64 ns)
+{
+    return (heapmin_int64)((double)ns / p->budget + 0.5);
+}
 
 void heapmin__policy_init(struct heapmin__policy *p,
                           const struct heapmin_auto_config *config,
-                          heapmin_int64 resident, heapmin_int64 free)
+                          int holds_lock, heapmin_int64 resident,
+                          heapmin_int64 free)
 {
     p->interval_ns = (heapmin_int64)config->interval_ms * HEAPMIN__MS;
     p->active_ns = p->interval_ns < ACTIVE_NS ? p->interval_ns : ACTIVE_NS;
     p->min_release = config->min_release;
     p->budget = config->cpu_budget;
+    p->max_stall_ns =
+        holds_lock ? (heapmin_int64)config->max_stall_ms * HEAPMIN__MS : 0;
+    p->full_at = 0; /* full from the start: clocks begin at or above 0 */
     p->baseline = resident;
     p->last_resident = resident;
     /* No trim has run yet: everything counted free at the start may be
@@ -54,16 +89,46 @@ void heapmin__policy_init(struct heapmin__policy *p,
      * prefork worker may, would otherwise never be trimmed). */
     p->free_ref = -1;
     p->last_free = free;
+    p->counts = free >= 0;
+    p->gain = -1;
+    p->predicted_ns = -1;
     p->count_cost = 0;
     p->count_resident = -1;
+    p->count_next = 0;
+    p->count_gap = 1;
     p->busy_checks = 0;
-    p->not_before = 0;
+    p->idle_since = -1;
+    p->last_now = -1;
     p->backoff = 1;
+    p->ns_per_mib = FIRST_NS_PER_MIB;
+    p->wall_per_cpu = 1;
+    p->walk = 0;
 }
 
-int heapmin__policy_open(const struct heapmin__policy *p, heapmin_int64 now)
+/* The bucket holds BUCKET_NS of budget when full_at <= now; it is empty
+ * when full_at is BUCKET_NS ahead. */
+static int open_at(const struct heapmin__policy *p, heapmin_int64 now)
 {
-    return now >= p->not_before;
+    return p->full_at - now <= BUCKET_NS;
+}
+
+heapmin_int64 heapmin__policy_credit(const struct heapmin__policy *p,
+                                     heapmin_int64 now)
+{
+    heapmin_int64 ahead = p->full_at > now ? p->full_at - now : 0;
+
+    return (heapmin_int64)((double)(BUCKET_NS - ahead) * p->budget);
+}
+
+/* The last count's cost, scaled by resident growth since (glibc walks). */
+static heapmin_int64 walk_cost(const struct heapmin__policy *p,
+                               heapmin_int64 resident)
+{
+    double cost = (double)p->count_cost;
+
+    if (p->count_resident > 0 && resident > p->count_resident)
+        cost *= (double)resident / (double)p->count_resident;
+    return (heapmin_int64)cost;
 }
 
 int heapmin__policy_count_now(const struct heapmin__policy *p,
@@ -72,20 +137,15 @@ int heapmin__policy_count_now(const struct heapmin__policy *p,
 {
     int growing = resident >= 0 && p->last_resident >= 0 &&
                   resident - p->last_resident > STILL;
-    double cost = (double)p->count_cost;
-    int worth;
+    int worth = !busy || walk_cost(p, resident) < CHEAP_COUNT_NS ||
+                p->busy_checks >= BUSY_CHECKS;
 
-    /* A heap that grew costs more to count (glibc walks it). */
-    if (p->count_resident > 0 && resident > p->count_resident)
-        cost *= (double)resident / (double)p->count_resident;
-    worth = !busy || cost < CHEAP_COUNT_NS || p->busy_checks >= BUSY_CHECKS;
-
-    return heapmin__policy_open(p, now) && !growing && worth;
+    return open_at(p, now) && !growing && worth && now >= p->count_next;
 }
 
 /*
  * What a trim would release, as far as this check can tell; 0 while the
- * count or resident size still moves.
+ * count or resident size still moves, -1 where nothing is known.
  */
 static heapmin_int64 expected_gain(const struct heapmin__policy *p,
                                    const struct heapmin__observation *o,
@@ -102,23 +162,58 @@ static heapmin_int64 expected_gain(const struct heapmin__policy *p,
          */
         if (o->resident > p->baseline && p->baseline >= 0)
             ref -= o->resident - p->baseline;
-        return settled ? o->free - (ref > 0 ? ref : 0) : 0;
+        ref = ref > 0 ? ref : 0;
+        return !settled ? 0 : o->free > ref ? o->free - ref : 0;
     }
-    if (o->resident < 0 || p->baseline < 0 || growing)
-        return 0;
-    return o->resident - p->baseline;
+    /* An allocator that counts is judged by its count alone. */
+    if (p->counts || o->resident < 0 || p->baseline < 0)
+        return -1;
+    return growing || o->resident < p->baseline ? 0
+                                                : o->resident - p->baseline;
+}
+
+/* Rule 2's cadence of counts, after a check that read one (or not). */
+static void pace_counts(struct heapmin__policy *p,
+                        const struct heapmin__observation *o, int still,
+                        heapmin_int64 moved)
+{
+    int nothing_new = still && o->idle && moved < p->min_release &&
+                      moved > -p->min_release;
+
+    if (o->free >= 0 && nothing_new) {
+        if (p->count_gap < MAX_COUNT_GAP)
+            p->count_gap *= 2;
+        p->count_next = o->now + p->interval_ns * p->count_gap;
+    } else if (!still || !o->idle || o->free >= 0) {
+        p->count_gap = 1;
+        p->count_next = 0;
+    }
+}
+
+/* Whether the program has been idle long enough for a long trim. */
+static int quiet(struct heapmin__policy *p,
+                 const struct heapmin__observation *o)
+{
+    /* An idle check saw the program idle since the previous check. */
+    if (!o->idle)
+        p->idle_since = -1;
+    else if (p->idle_since < 0)
+        p->idle_since = p->last_now >= 0 ? p->last_now : o->now;
+    p->last_now = o->now;
+    return p->idle_since >= 0 && o->now - p->idle_since >= QUIET_NS;
 }
 
 struct heapmin__decision
 heapmin__policy_check(struct heapmin__policy *p,
                       const struct heapmin__observation *o)
 {
-    struct heapmin__decision d = {0, 0, 0};
-    heapmin_int64 delta = 0, moved = 0;
-    int wanted = 0, settled = 1;
+    struct heapmin__decision d = {0, 0, 0, 0, -1, -1};
+    heapmin_int64 delta = 0, moved = 0, gain;
+    int wanted = 0, settled = 1, is_quiet = quiet(p, o), still;
 
     if (o->resident >= 0 && p->last_resident >= 0)
         delta = o->resident - p->last_resident;
+    still = delta <= STILL && delta >= -STILL;
     p->last_resident = o->resident;
     p->busy_checks = o->busy ? p->busy_checks + 1 : 0;
     if (o->free >= 0) {
@@ -129,42 +224,86 @@ heapmin__policy_check(struct heapmin__policy *p,
             !o->busy || (moved < p->min_release && moved > -p->min_release);
         p->last_free = o->free;
     }
+    pace_counts(p, o, still, moved);
+    /* Between counts the last one's verdict holds while resident size is
+     * still (rule 2 skips counts that would say the same). */
+    if (!still) {
+        p->gain = -1;
+        p->predicted_ns = -1;
+    }
     /* Look again soon while memory moves, to see it settle. */
-    d.wait_ns = delta > STILL || delta < -STILL || !settled ? p->active_ns
-                                                            : p->interval_ns;
+    d.wait_ns = !still || !settled ? p->active_ns : p->interval_ns;
 
+    gain = expected_gain(p, o, delta > STILL, settled);
+    if (gain < 0 && p->counts && o->free < 0)
+        gain = p->gain;
+    p->walk = o->free >= 0 ? o->count_cost : walk_cost(p, o->resident);
+    if (gain >= 0) {
+        p->gain = gain;
+        p->predicted_ns = (heapmin_int64)(
+            ((double)p->walk + (double)gain / MIB * p->ns_per_mib) *
+            p->wall_per_cpu);
+    }
+    d.gain = p->gain;
+    d.predicted_ns = p->predicted_ns;
     if (o->suspended)
         return d;
     if (o->requested)
         wanted = HEAPMIN_AUTO_REQUEST;
     else if (o->pressure)
         wanted = HEAPMIN_AUTO_PRESSURE;
-    else if (expected_gain(p, o, delta > STILL, settled) >=
-             p->min_release * p->backoff)
+    else if (gain >= p->min_release * p->backoff)
         wanted = HEAPMIN_AUTO_GROWTH;
     if (!wanted)
         return d;
-    if (heapmin__policy_open(p, o->now)) {
-        d.trim = wanted;
+    if (!open_at(p, o->now)) {
+        heapmin_int64 open = p->full_at - BUCKET_NS - o->now;
+
+        d.deferred = 1;
+        if (open < d.wait_ns)
+            d.wait_ns = open;
         return d;
     }
-    d.deferred = 1;
-    if (p->not_before - o->now < d.wait_ns)
-        d.wait_ns = p->not_before - o->now;
+    if (wanted == HEAPMIN_AUTO_GROWTH && p->max_stall_ns > 0 &&
+        d.predicted_ns > p->max_stall_ns && !is_quiet) {
+        d.quiet_wait = 1;
+        /* An idle program may be quiet soon; a busy one is seen at the
+         * usual cadence. */
+        if (o->idle)
+            d.wait_ns = p->active_ns;
+        return d;
+    }
+    d.trim = wanted;
     return d;
 }
 
 void heapmin__policy_spent(struct heapmin__policy *p, heapmin_int64 end,
                            heapmin_int64 cost)
 {
-    heapmin_int64 next = end + (heapmin_int64)((double)cost / p->budget);
+    p->full_at = (p->full_at > end ? p->full_at : end) + over_budget(p, cost);
+}
 
-    if (next > p->not_before)
-        p->not_before = next;
+/* Rule 5: what this trim teaches about the next. Halves: recent weighs. */
+static void learn(struct heapmin__policy *p, heapmin_int64 trim_cpu,
+                  heapmin_int64 trim_wall, heapmin_int64 released)
+{
+    if (released >= MIB && trim_cpu > 0) {
+        heapmin_int64 paging = trim_cpu > p->walk ? trim_cpu - p->walk : 0;
+
+        p->ns_per_mib =
+            (p->ns_per_mib + (double)paging / ((double)released / MIB)) / 2;
+    }
+    /* Below a tenth of a millisecond the two clocks' grain decides. */
+    if (trim_cpu >= HEAPMIN__MS / 10 && trim_wall > 0) {
+        double r = (double)trim_wall / (double)trim_cpu;
+
+        p->wall_per_cpu = (p->wall_per_cpu + (r < 1 ? 1 : r > 64 ? 64 : r)) / 2;
+    }
 }
 
 void heapmin__policy_trimmed(struct heapmin__policy *p, int reason,
                              heapmin_int64 end, heapmin_int64 cost,
+                             heapmin_int64 trim_cpu, heapmin_int64 trim_wall,
                              heapmin_int64 released,
                              heapmin_int64 resident_after,
                              heapmin_int64 free_after)
@@ -172,6 +311,9 @@ void heapmin__policy_trimmed(struct heapmin__policy *p, int reason,
     heapmin_int64 expected = p->min_release * p->backoff;
 
     heapmin__policy_spent(p, end, cost);
+    learn(p, trim_cpu, trim_wall, released);
+    p->gain = -1; /* known again at the next count */
+    p->predicted_ns = -1;
     p->baseline = resident_after;
     p->last_resident = resident_after;
     p->free_ref = free_after;
@@ -191,7 +333,7 @@ struct heapmin__step heapmin__policy_step(struct heapmin__policy *p,
                                           struct heapmin__observation *o,
                                           const struct heapmin__world *w)
 {
-    struct heapmin__step s = {{0, 0, 0}, 0, 0};
+    struct heapmin__step s = {{0, 0, 0, 0, -1, -1}, 0, 0, 0};
     heapmin_int64 released = -1, after = -1, free_after = -1, cost;
 
     o->free = w->counts && heapmin__policy_count_now(p, o->now, o->resident,
@@ -201,14 +343,15 @@ struct heapmin__step heapmin__policy_step(struct heapmin__policy *p,
     o->count_cost = s.count_ns;
     s.decision = heapmin__policy_check(p, o);
     if (s.decision.trim) {
-        s.trim_ns = w->trim(w->arg, &released, &after);
+        s.trim_ns = w->trim(w->arg, &released, &after, &s.trim_wall_ns);
         if (w->counts)
             free_after = w->count(w->arg, &s.count_ns);
     }
     cost = s.count_ns + s.trim_ns;
     if (s.decision.trim)
         heapmin__policy_trimmed(p, s.decision.trim, w->now(w->arg), cost,
-                                released, after, free_after);
+                                s.trim_ns, s.trim_wall_ns, released, after,
+                                free_after);
     else if (cost > 0)
         heapmin__policy_spent(p, w->now(w->arg), cost);
     return s;

@@ -14,10 +14,13 @@
 
 struct heapmin__policy {
     /* From the configuration. */
-    heapmin_int64 interval_ns; /* between checks while resident is still */
-    heapmin_int64 active_ns;   /* between checks while it moves */
-    heapmin_int64 min_release; /* bytes */
-    double budget;             /* share of one CPU */
+    heapmin_int64 interval_ns;  /* between checks while resident is still */
+    heapmin_int64 active_ns;    /* between checks while it moves */
+    heapmin_int64 min_release;  /* bytes */
+    double budget;              /* share of one CPU */
+    heapmin_int64 max_stall_ns; /* 0: growth trims never wait for quiet */
+    /* The budget's bucket of CPU time (rule 1): when it would be full. */
+    heapmin_int64 full_at;
     /* What it remembers. */
     heapmin_int64 baseline;       /* resident after the last trim, or -1 */
     heapmin_int64 last_resident;  /* at the previous check, or -1 */
@@ -25,9 +28,19 @@ struct heapmin__policy {
     heapmin_int64 last_free;      /* the previous count, or -1 */
     heapmin_int64 count_cost;     /* what the last count cost, ns */
     heapmin_int64 count_resident; /* resident size then, or -1 */
+    heapmin_int64 count_next;     /* no count before (rule 2) */
+    int count_gap;                /* the interval's multiplier, 1..64 */
     int busy_checks;              /* checks in a row that saw a busy program */
-    heapmin_int64 not_before;     /* the next open check */
+    heapmin_int64 idle_since;     /* the program has been idle since, or -1 */
+    heapmin_int64 last_now;       /* the previous check's time, or -1 */
     int backoff;                  /* min_release multiplier, 1..64 */
+    /* What trims cost, learned (rule 5). */
+    double ns_per_mib;   /* CPU time per MiB released */
+    double wall_per_cpu; /* a trim's wall time over its CPU time, >= 1 */
+    heapmin_int64 walk;  /* the part of a trim's cost that releases nothing */
+    /* The last check's view of a trim now, kept between counts. */
+    heapmin_int64 gain, predicted_ns;
+    int counts; /* the allocator counts its free bytes */
 };
 
 /* What one check saw. Sizes in bytes, -1 where unknown; times in ns. */
@@ -39,6 +52,8 @@ struct heapmin__observation {
     /* The program's threads used over half a CPU since the last check
      * (1 where that is unknown). */
     int busy;
+    /* They used under a twentieth of one (0 where that is unknown). */
+    int idle;
     int requested; /* heapmin_auto_request() is pending */
     int pressure;  /* memory pressure is pending */
     int suspended;
@@ -47,20 +62,28 @@ struct heapmin__observation {
 struct heapmin__decision {
     int trim;              /* 0, or the enum heapmin_auto_reason to trim for */
     int deferred;          /* a trim was wanted; the budget put it off */
+    int quiet_wait;        /* a growth trim waits for a quiet program */
     heapmin_int64 wait_ns; /* until the next check */
+    /* What a trim now would release and take (wall time, ns), as of the
+     * last check that could tell; -1 where nothing is known. */
+    heapmin_int64 gain, predicted_ns;
 };
 
 /*
  * Fills p from a validated configuration (every field set: the caller has
- * applied the defaults), the resident size and the allocator's count
- * (-1: none) at the start.
+ * applied the defaults), whether the allocator's trim holds its lock for
+ * the whole call (then max_stall_ms applies), the resident size and the
+ * allocator's count (-1: none) at the start.
  */
 void heapmin__policy_init(struct heapmin__policy *p,
                           const struct heapmin_auto_config *config,
-                          heapmin_int64 resident, heapmin_int64 free);
+                          int holds_lock, heapmin_int64 resident,
+                          heapmin_int64 free);
 
-/* Whether a check at now is open: may trim. */
-int heapmin__policy_open(const struct heapmin__policy *p, heapmin_int64 now);
+/* What is left in the budget's bucket at now: CPU ns, below 0 while
+ * closed. */
+heapmin_int64 heapmin__policy_credit(const struct heapmin__policy *p,
+                                     heapmin_int64 now);
 
 /*
  * Whether a check at now that saw resident bytes and a busy (or quiet)
@@ -75,20 +98,19 @@ struct heapmin__decision
 heapmin__policy_check(struct heapmin__policy *p,
                       const struct heapmin__observation *o);
 
-/*
- * What an open check spent (cost ns, ending at end) without trimming: the
- * next open check waits for it.
- */
+/* What a check spent (cost ns of CPU time, ending at end). */
 void heapmin__policy_spent(struct heapmin__policy *p, heapmin_int64 end,
                            heapmin_int64 cost);
 
 /*
  * After a trim for reason that ended at end: cost is what the check spent
- * (count and trim), released what the trim released (-1: unknown), and
- * resident_after and free_after what it left (-1: unknown).
+ * (count and trim), trim_cpu and trim_wall what the trim alone took,
+ * released what it released (-1: unknown), and resident_after and
+ * free_after what it left (-1: unknown).
  */
 void heapmin__policy_trimmed(struct heapmin__policy *p, int reason,
                              heapmin_int64 end, heapmin_int64 cost,
+                             heapmin_int64 trim_cpu, heapmin_int64 trim_wall,
                              heapmin_int64 released,
                              heapmin_int64 resident_after,
                              heapmin_int64 free_after);
@@ -102,12 +124,12 @@ struct heapmin__world {
     /* Whether the allocator counts its free bytes (count may be called). */
     int counts;
     /* The allocator's count of free bytes; adds what reading it cost to
-     * *cost (ns). */
+     * *cost (CPU time, ns). */
     heapmin_int64 (*count)(void *arg, heapmin_int64 *cost);
-    /* Trims; sets what it released and left resident (-1: unknown), and
-     * returns what it cost (ns). */
+    /* Trims; sets what it released and left resident (-1: unknown) and
+     * its wall time, and returns its CPU time (ns). */
     heapmin_int64 (*trim)(void *arg, heapmin_int64 *released,
-                          heapmin_int64 *resident_after);
+                          heapmin_int64 *resident_after, heapmin_int64 *wall);
     /* The monotonic clock, ns. */
     heapmin_int64 (*now)(void *arg);
 };
@@ -115,7 +137,8 @@ struct heapmin__world {
 /* What one check did. */
 struct heapmin__step {
     struct heapmin__decision decision;
-    heapmin_int64 count_ns, trim_ns; /* what counting and trimming cost */
+    heapmin_int64 count_ns, trim_ns; /* CPU time counting and trimming */
+    heapmin_int64 trim_wall_ns;      /* the trim's wall time */
 };
 
 /*
