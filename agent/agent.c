@@ -62,10 +62,14 @@ static long long now_ns(void)
     return (long long)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-/* Counts a trim, and logs it as "heapmin[PID]: WHY trim: before -> ...". */
-static void note(const struct heapmin_report *r, const char *why, int requested)
+/*
+ * Counts a trim, and logs it as "heapmin[PID]: WHY trim: before -> ...",
+ * with what it was predicted to take (predicted_ns >= 0) after.
+ */
+static void note(const struct heapmin_report *r, const char *why, int requested,
+                 long long predicted_ns)
 {
-    char line[512], what[256];
+    char line[512], what[256], predicted[64] = "";
     int n;
 
     pthread_mutex_lock(&lock);
@@ -89,8 +93,11 @@ static void note(const struct heapmin_report *r, const char *why, int requested)
         heapmin__text_trim(what, sizeof what, r->resident_before,
                            r->resident_after, r->released, r->elapsed_ns,
                            r->backend);
-    n = snprintf(line, sizeof line, "heapmin[%ld]: %s trim: %s\n",
-                 (long)getpid(), why, what);
+    if (predicted_ns >= 0)
+        snprintf(predicted, sizeof predicted, " (predicted %.1f ms)",
+                 (double)predicted_ns / 1e6);
+    n = snprintf(line, sizeof line, "heapmin[%ld]: %s trim: %s%s\n",
+                 (long)getpid(), why, what, predicted);
     if (n > 0 &&
         write(log_fd, line,
               (size_t)n < sizeof line ? (size_t)n : sizeof line - 1) < 0)
@@ -111,7 +118,7 @@ static void on_trim(const struct heapmin_report *r, void *arg)
     (void)arg;
     s.size = sizeof s;
     heapmin_auto_stats(&s);
-    note(r, reason(s.last_reason), 0);
+    note(r, reason(s.last_reason), 0, s.last_predicted_ns);
 }
 
 static void agent_trim(struct heapmin__reply *out)
@@ -121,7 +128,7 @@ static void agent_trim(struct heapmin__reply *out)
     memset(&r, 0, sizeof r);
     r.size = sizeof r;
     heapmin_trim(&r);
-    note(&r, "requested", 1);
+    note(&r, "requested", 1, -1);
     snprintf(out->backend, sizeof out->backend, "%s", r.backend);
     if (r.error != 0)
         snprintf(out->failed, sizeof out->failed, "%s", strerror(r.error));
@@ -144,6 +151,8 @@ static void agent_status(struct heapmin__reply *out)
     out->interval_ms = s.interval_ms;
     out->budget = s.cpu_budget * 100;
     out->min_release = s.min_release;
+    out->max_stall_ms = s.max_stall_ms;
+    out->holds_lock = s.holds_lock;
     out->pressure_on = !(config.trimmer.flags & HEAPMIN_AUTO_NO_PRESSURE);
     snprintf(out->log, sizeof out->log, "%s",
              config.log == HEAPMIN__LOG_FILE     ? config.log_path
@@ -155,6 +164,13 @@ static void agent_status(struct heapmin__reply *out)
     out->trim_ns = s.trim_ns;
     out->count_ns = s.count_ns;
     out->deferred = s.deferred;
+    out->trim_cpu_ns = s.trim_cpu_ns;
+    out->count_wall_ns = s.count_wall_ns;
+    out->credit_ns = s.credit_ns;
+    out->quiet_waits = s.quiet_waits;
+    out->next_release = s.next_release;
+    out->next_predicted_ns = s.next_predicted_ns;
+    out->last_predicted_ns = s.last_predicted_ns;
     snprintf(out->pressure, sizeof out->pressure, "%s", s.pressure);
     pthread_mutex_lock(&lock);
     out->requests = counts.requests;

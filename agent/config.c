@@ -149,6 +149,14 @@ static int item(const char *key, size_t klen, const char *val, size_t vlen,
                         "min_release=\"%s\": give bytes from 1 to 1T, as "
                         "65536, 512k, 8M or 1G",
                         v);
+    } else if (is(key, klen, "max_stall")) {
+        if (decimal(val, vlen, &micro) != 0 || micro % MICRO != 0 ||
+            micro == 0 || micro > 86400000ull * MICRO)
+            return fail(err, len,
+                        "max_stall=\"%s\": give whole milliseconds from 1 to "
+                        "86400000",
+                        v);
+        c->trimmer.max_stall_ms = (unsigned)(micro / MICRO);
     } else if (is(key, klen, "pressure")) {
         if (on_off(val, vlen, &flag) != 0)
             return fail(err, len, "pressure=\"%s\": give on or off", v);
@@ -171,7 +179,7 @@ static int item(const char *key, size_t klen, const char *val, size_t vlen,
     } else {
         return fail(err, len,
                     "unknown key \"%s\" (known: interval, budget, "
-                    "min_release, pressure, log, control)",
+                    "min_release, max_stall, pressure, log, control)",
                     k);
     }
     return 0;

@@ -44,9 +44,12 @@ struct heapmin__reply {
     char version[32];
     long long resident, running, interval_ms, min_release, pressure_on;
     double budget; /* percent of one CPU */
+    long long max_stall_ms, holds_lock; /* 0, 0 from an agent before 0.4 */
     char log[256]; /* "off", "stderr" or a path */
     /* status: the automatic trims */
     long long checks, trims, trim_ns, count_ns, deferred;
+    long long trim_cpu_ns, count_wall_ns, credit_ns, quiet_waits;
+    long long next_release, next_predicted_ns, last_predicted_ns; /* -1 */
     /* status: the requested trims and the last trim (last_ago_ns -1: none) */
     long long requests, request_released, request_ns;
     long long last_ago_ns, last_released, last_elapsed_ns;

@@ -160,26 +160,52 @@ static int reach(pid_t pid, const char *name)
 static void print_status(long pid, const char *name,
                          const struct heapmin__reply *r)
 {
-    char a[32], b[32];
+    char a[32], b[64];
 
     printf("process %ld (%s): heapmin %s agent, %s\n", pid, name, r->version,
            r->backend);
     heapmin__text_size(a, sizeof a, r->resident);
     printf("resident:  %s\n", a);
     heapmin__text_size(a, sizeof a, r->min_release);
+    /* An agent before 0.4 sends no max_stall_ms: 0. */
+    if (r->max_stall_ms == 0)
+        b[0] = '\0';
+    else if (r->holds_lock)
+        snprintf(b, sizeof b, "max_stall %lld ms, ", r->max_stall_ms);
+    else
+        snprintf(b, sizeof b, "max_stall off (trims hold no lock), ");
     printf("config:    interval %g s, budget %g %% of a CPU, min_release %s, "
-           "pressure %s, log %s\n",
-           (double)r->interval_ms / 1000, r->budget, a,
+           "%spressure %s, log %s\n",
+           (double)r->interval_ms / 1000, r->budget, a, b,
            r->pressure_on ? "on" : "off", r->log);
     heapmin__text_size(a, sizeof a, r->released);
-    if (r->running)
+    if (r->running && r->max_stall_ms != 0) {
+        printf("automatic: %lld %s, %s released in %.1f ms (%.1f ms of CPU), "
+               "%.1f ms of CPU counting (%.1f ms); %lld checks, %lld "
+               "deferred by the budget, %lld waiting for a quiet program\n",
+               r->trims, r->trims == 1 ? "trim" : "trims", a,
+               (double)r->trim_ns / 1e6, (double)r->trim_cpu_ns / 1e6,
+               (double)r->count_ns / 1e6, (double)r->count_wall_ns / 1e6,
+               r->checks, r->deferred, r->quiet_waits);
+        printf("budget:    %.1f ms of CPU left%s\n", (double)r->credit_ns / 1e6,
+               r->credit_ns < 0 ? " (shut until it refills)" : "");
+        heapmin__text_size(a, sizeof a, r->next_release);
+        if (r->next_release < 0 || r->next_predicted_ns < 0)
+            printf("next trim: not known until the next count\n");
+        else if (r->next_release == 0)
+            printf("next trim: nothing new to release\n");
+        else
+            printf("next trim: ~%.1f ms for %s\n",
+                   (double)r->next_predicted_ns / 1e6, a);
+    } else if (r->running) {
         printf("automatic: %lld %s, %s released in %.1f ms (and %.1f ms "
                "counting); %lld checks, %lld deferred by the budget\n",
                r->trims, r->trims == 1 ? "trim" : "trims", a,
                (double)r->trim_ns / 1e6, (double)r->count_ns / 1e6, r->checks,
                r->deferred);
-    else
+    } else {
         printf("automatic: not running\n");
+    }
     heapmin__text_size(a, sizeof a, r->request_released);
     printf("requested: %lld %s, %s released in %.1f ms\n", r->requests,
            r->requests == 1 ? "trim" : "trims", a,

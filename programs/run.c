@@ -218,7 +218,7 @@ int heapmin__run(int argc, char **argv, char *problem, size_t size)
                      size);
             continue;
         } else if (strcmp(o, "--interval") != 0 && strcmp(o, "--budget") != 0 &&
-                   strcmp(o, "--log") != 0) {
+                   strcmp(o, "--max-stall") != 0 && strcmp(o, "--log") != 0) {
             snprintf(abs, sizeof abs, "run: unknown option %s", o);
             return bad(problem, size, abs);
         }
@@ -238,8 +238,9 @@ int heapmin__run(int argc, char **argv, char *problem, size_t size)
                 return bad(problem, size, "run: --log: path too long");
             v = abs;
         }
-        rc = add(conf, sizeof conf, o, o + 2, v, problem,
-                     size);
+        rc = add(conf, sizeof conf, o,
+                 strcmp(o, "--max-stall") == 0 ? "max_stall" : o + 2, v,
+                 problem, size);
     }
     if (rc != 0)
         return rc;

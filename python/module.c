@@ -40,6 +40,13 @@ static PyObject *bytes_or_none(heapmin_int64 v)
     return PyLong_FromLongLong((long long)v);
 }
 
+static PyObject *seconds_or_none(heapmin_int64 ns)
+{
+    if (ns < 0)
+        Py_RETURN_NONE;
+    return PyFloat_FromDouble((double)ns / 1e9);
+}
+
 static PyObject *raise_errno(int err, const char *detail)
 {
     PyObject *args = Py_BuildValue("(is)", err, detail);
@@ -104,23 +111,26 @@ static PyObject *resident_bytes(PyObject *self, PyObject *unused)
 
 static PyObject *auto_start(PyObject *self, PyObject *args, PyObject *kw)
 {
-    static char *names[] = {"interval", "budget", "min_release", "pressure",
-                            NULL};
+    static char *names[] = {"interval", "budget",    "min_release",
+                            "pressure", "max_stall", NULL};
     struct heapmin_auto_config c;
-    double interval = 0, budget = 0;
+    double interval = 0, budget = 0, max_stall = 0;
     long long min_release = 0;
     int pressure = 1;
 
     (void)self;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$ddLp", names, &interval,
-                                     &budget, &min_release, &pressure))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$ddLpd", names, &interval,
+                                     &budget, &min_release, &pressure,
+                                     &max_stall))
         return NULL;
     /* Seconds and percent, as heapmin run and HEAPMIN_AUTO take them. */
     if (!(interval == 0 || (interval >= 0.001 && interval <= 86400)) ||
-        !(budget == 0 || (budget > 0 && budget <= 100)) || min_release < 0) {
+        !(budget == 0 || (budget > 0 && budget <= 100)) || min_release < 0 ||
+        !(max_stall == 0 || (max_stall >= 0.001 && max_stall <= 86400))) {
         PyErr_SetString(PyExc_ValueError,
                         "interval: 0.001 to 86400 s; budget: above 0, at most "
-                        "100 (percent of one CPU); min_release: bytes >= 0");
+                        "100 (percent of one CPU); min_release: bytes >= 0; "
+                        "max_stall: 0.001 to 86400 s");
         return NULL;
     }
     memset(&c, 0, sizeof c);
@@ -128,6 +138,7 @@ static PyObject *auto_start(PyObject *self, PyObject *args, PyObject *kw)
     c.interval_ms = (unsigned)(interval * 1000 + 0.5);
     c.cpu_budget = budget / 100;
     c.min_release = min_release;
+    c.max_stall_ms = (unsigned)(max_stall * 1000 + 0.5);
     c.flags = pressure ? 0 : HEAPMIN_AUTO_NO_PRESSURE;
     if (heapmin_auto_start(&c) != 0)
         return PyErr_SetFromErrno(PyExc_OSError);
@@ -187,7 +198,9 @@ static PyObject *auto_stats(PyObject *self, PyObject *unused)
     if (heapmin_auto_stats(&s) != 0)
         return PyErr_SetFromErrno(PyExc_OSError);
     return Py_BuildValue(
-        "{s:O,s:s,s:L,s:L,s:L,s:d,s:N,s:d,s:L,s:d,s:d,s:L,s:s}", "running",
+        "{s:O,s:s,s:L,s:L,s:L,s:d,s:N,s:d,s:L,s:d,s:d,s:L,s:s,s:d,s:d,s:d,s:L,"
+        "s:N,s:N,s:N,s:d}",
+        "running",
         s.running ? Py_True : Py_False, "last_reason",
         s.last_reason >= 0 && s.last_reason <= 3 ? reasons[s.last_reason] : "?",
         "checks", (long long)s.checks, "trims", (long long)s.trims, "released",
@@ -198,7 +211,13 @@ static PyObject *auto_stats(PyObject *self, PyObject *unused)
         "count_seconds", (double)s.count_ns / 1e9, "deferred",
         (long long)s.deferred, "interval", s.interval_ms / 1000.0, "budget",
         s.cpu_budget * 100, "min_release", (long long)s.min_release, "pressure",
-        s.pressure);
+        s.pressure, "trim_cpu_seconds", (double)s.trim_cpu_ns / 1e9,
+        "count_wall_seconds", (double)s.count_wall_ns / 1e9, "credit_seconds",
+        (double)s.credit_ns / 1e9, "quiet_waits", (long long)s.quiet_waits,
+        "next_release", bytes_or_none(s.next_release), "next_predicted_seconds",
+        seconds_or_none(s.next_predicted_ns), "last_predicted_seconds",
+        seconds_or_none(s.last_predicted_ns), "max_stall",
+        s.max_stall_ms / 1000.0);
 }
 
 static PyMethodDef methods[] = {
@@ -216,8 +235,10 @@ static PyMethodDef methods[] = {
     {"auto_start", (PyCFunction)(void (*)(void))auto_start,
      METH_VARARGS | METH_KEYWORDS,
      "auto_start(*, interval=1.0, budget=0.5, min_release=8 MiB, "
-     "pressure=True)\n\nStarts the automatic trimmer: checks at most "
-     "interval seconds apart, trims within budget percent of one CPU."},
+     "pressure=True, max_stall=0.05)\n\nStarts the automatic trimmer: "
+     "checks at most interval seconds apart, trims within budget percent of "
+     "one CPU; a glibc trim predicted over max_stall seconds waits for an "
+     "idle program."},
     {"auto_stop", auto_stop, METH_NOARGS, "Stops the automatic trimmer."},
     {"auto_request", auto_request, METH_NOARGS,
      "Asks the automatic trimmer for a trim soon."},

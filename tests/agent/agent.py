@@ -336,8 +336,8 @@ def test_run(t):
 
 # ---- frag, python ------------------------------------------------------
 
-STATUS_LINES = ["process ", "resident:", "config:", "automatic:",
-                "requested:", "last trim:", "pressure:"]
+STATUS_LINES = ["process ", "resident:", "config:", "automatic:", "budget:",
+                "next trim:", "requested:", "last trim:", "pressure:"]
 TRIM_LINE = re.compile(r"^(\d+) \((\S+)\): [\d.]+ \S+ -> [\d.]+ \S+ "
                        r"\(-[\d.]+ \S+\) in [\d.]+ ms, (\w+) \(detected\)\n$")
 

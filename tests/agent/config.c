@@ -87,6 +87,10 @@ static const struct bad bads[] = {
     {"min_release=8MB", "min_release=\"8MB\""},
     {"min_release=2T", "min_release=\"2T\""},
     {"min_release=1025G", "min_release=\"1025G\""},
+    {"max_stall=0", "max_stall=\"0\""},
+    {"max_stall=0.5", "max_stall=\"0.5\""},
+    {"max_stall=86400001", "max_stall=\"86400001\""},
+    {"max_stall=50ms", "max_stall=\"50ms\""},
     {"pressure=yes", "pressure=\"yes\""},
     {"control=ON", "control=\"ON\""},
     {"log=", "log=\"\""},
@@ -118,6 +122,8 @@ static void check_config(const char *text,
           "%s: budget %g", text, t->cpu_budget);
     CHECK(t->min_release >= 0 && t->min_release <= (1ll << 40),
           "%s: min_release %lld", text, (long long)t->min_release);
+    CHECK(t->max_stall_ms <= 86400000, "%s: max_stall_ms %u", text,
+          t->max_stall_ms);
     CHECK((t->flags & ~HEAPMIN_AUTO_NO_PRESSURE) == 0, "%s: flags", text);
     CHECK(c->log >= HEAPMIN__LOG_OFF && c->log <= HEAPMIN__LOG_FILE &&
               (c->log != HEAPMIN__LOG_FILE || c->log_path[0] != '\0'),
@@ -133,8 +139,19 @@ static unsigned long long next(unsigned long long *s)
 
 int main(void)
 {
-    static const char *const keys[] = {"interval", "budget", "min_release",
-                                       "pressure", "log",    "control"};
+    static const char *const keys[] = {"interval", "budget",    "min_release",
+                                       "pressure", "log",       "control",
+                                       "max_stall"};
+    /* max_stall, which the table of goods has no column for. */
+    static const struct {
+        const char *text;
+        unsigned ms;
+    } stalls[] = {{"", 0},
+                  {"max_stall=1", 1},
+                  {"max_stall=200", 200},
+                  {"max_stall=3.", 3},
+                  {"max_stall=86400000", 86400000},
+                  {"max_stall=5,max_stall=70", 70}};
     static const char *const values[] = {
         "on",  "off", "stderr",      "0",   "1",      "0.5", "86400",
         "100", "8M",  "512k",        "1G",  "/tmp/f", "-1",  "",
@@ -168,6 +185,11 @@ int main(void)
                   ? 1
                   : strcmp(c.log_path, g->path) == 0,
               "%s: path %s", g->text, c.log_path);
+    }
+    for (i = 0; i < sizeof stalls / sizeof stalls[0]; i++) {
+        int rc = heapmin__agent_parse(stalls[i].text, &c, err, sizeof err);
+        CHECK(rc == 0 && c.trimmer.max_stall_ms == stalls[i].ms,
+              "\"%s\": %d, %u ms", stalls[i].text, rc, c.trimmer.max_stall_ms);
     }
     for (i = 0; i < sizeof bads / sizeof bads[0]; i++) {
         const struct bad *b = &bads[i];

@@ -110,7 +110,12 @@ def main():
         check(False, "a positional argument accepted")
     except TypeError:
         pass
-    heapmin.auto_start(interval=0.1, budget=5, pressure=False)
+    try:
+        heapmin.auto_start(max_stall=-1)
+        check(False, "max_stall=-1 accepted")
+    except ValueError:
+        pass
+    heapmin.auto_start(interval=0.1, budget=5, pressure=False, max_stall=0.2)
     try:
         heapmin.auto_start()
         check(False, "a second auto_start accepted")
@@ -140,8 +145,9 @@ def main():
     print("auto_stats:", s)
     del kept
     check(s["running"] and s["trims"] >= 1 and s["released"] > 0 and
-          s["interval"] == 0.1 and s["budget"] == 5 and s["pressure"] == "",
-          f"stats {s}")
+          s["interval"] == 0.1 and s["budget"] == 5 and s["pressure"] == "" and
+          s["max_stall"] == 0.2 and s["trim_cpu_seconds"] > 0 and
+          s["last_predicted_seconds"] is not None, f"stats {s}")
     heapmin.auto_suspend()
     heapmin.auto_resume()
     heapmin.auto_request()
