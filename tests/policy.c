@@ -22,7 +22,7 @@ enum { B = 1, R, I };
 enum { D = 1, Q }; /* deferred by the budget; waiting for a quiet program */
 
 struct row {
-    heapmin_int64 now_ms, resident_mib, free_mib, count_ms;
+    heapmin_int64 now_ms, resident_mib, free_mib, count_us;
     int activity, requested, pressure, suspended;
     /* Expected. */
     int trim, held;
@@ -59,8 +59,8 @@ static heapmin_int64 row_count(void *arg, heapmin_int64 *cost)
 {
     struct row_world *w = arg;
 
-    *cost += w->row->count_ms * MS;
-    w->now += w->row->count_ms * MS;
+    *cost += w->row->count_us * 1000;
+    w->now += w->row->count_us * 1000;
     if (w->counted++) /* after the trim */
         return bytes(w->row->free_after_mib);
     return bytes(w->row->free_mib);
@@ -198,31 +198,62 @@ int main(void)
     /*
      * glibc's count (free chunks stay counted after a trim), 4 ms a read,
      * in a busy program: a costly count waits until the program has been
-     * busy for three checks (not at 500 ms), and not while resident size
-     * grows; frees still under way at a reading wait for the next. The
-     * trim of 310 MiB is predicted at 4 + 310 x 0.25 = 81.5 ms, over
-     * max_stall: it waits for the program to be quiet, which it is once
-     * its threads have been idle for 300 ms (here, since the check at
-     * 1.2 s). It took 80 ms: 0.245 ms per MiB beyond the walk, learned.
-     * Then, at rest, a count that sees nothing new doubles the wait for the
-     * next: 2 s, 4 s, 8 s.
+     * busy for three checks (at 500 ms it would see 45 MiB still moving),
+     * and is not read while resident size grows; frees still under way at
+     * a reading wait for the next. The trim of 310 MiB is predicted at
+     * 4 + 310 x 0.25 = 81.5 ms, over max_stall: it waits for the program to
+     * be quiet; when resident size grows meanwhile, that count's verdict
+     * is forgotten. Once the program's threads have been idle for 300 ms
+     * (since the check at 1.7 s) it runs.
      */
     {
-        const struct table t = {"glibc: busy, then quiet, then rest",
-                                       &c, 1, 1, 100, 5};
+        const struct table t = {"glibc: busy, then quiet", &c, 1, 1, 100, 5};
         static const struct row rows[] = {
-            {0, 100, 5, 4, B, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
-            {500, 100, 5, 4, B, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
-            {1000, 400, 5, 4, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
-            {1100, 400, 310, 4, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
-            {1200, 400, 310, 4, B, 0, 0, 0, 0, Q, 1000, 0, 0, NONE, 81500},
-            {2200, 400, 310, 4, I, 0, 0, 0, G, 0, 1000, 80, 90, 310, 81500},
-            {3200, 90, 310, 4, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
-            {4200, 90, 310, 4, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
-            {5200, 90, 310, 4, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
-            {9200, 90, 310, 4, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
-            /* A request runs at once, predicted over max_stall or not. */
-            {9300, 90, 310, 4, B, 1, 0, 0, RQ, 0, 1000, 1, 90, 310, 0},
+            {0, 100, 5, 4000, B, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {500, 100, 50, 4000, B, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {1000, 400, 5, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
+            {1100, 400, 310, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
+            {1200, 400, 310, 4000, B, 0, 0, 0, 0, Q, 1000, 0, 0, NONE, 81500},
+            {1700, 420, NONE, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
+            {2200, 420, 310, 4000, I, 0, 0, 0, G, 0, 1000, 80, 90, 310, 81500},
+        };
+        run(&t, ROWS(rows));
+    }
+    /*
+     * glibc at rest after a trim (idle, resident still): each count that
+     * sees nothing new doubles the wait for the next (2 s, 4 s), and what
+     * is freed meanwhile is seen at the next count (at 6 s, 13 s). A small
+     * trim (predicted 4 + 80 x 0.225 = 22 ms, under max_stall) runs in a
+     * program that is running, not quiet; a request runs at once.
+     */
+    {
+        const struct table t = {"glibc at rest", &c, 1, 1, 90, 310};
+        static const struct row rows[] = {
+            {0, 90, 310, 4000, I, 1, 0, 0, RQ, 0, 1000, 80, 90, 310, 0},
+            {2000, 90, 310, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {3000, 90, 400, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {6000, 90, 400, 4000, I, 0, 0, 0, G, 0, 1000, 20, 10, 400, 26500},
+            {7000, 10, 400, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {9000, 10, 400, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {10000, 10, 480, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {13000, 10, 480, 4000, R, 0, 0, 0, G, 0, 1000, 20, 10, 480, 22000},
+            {13100, 10, 480, 4000, B, 1, 0, 0, RQ, 0, 1000, 1, 10, 480, 0},
+        };
+        run(&t, ROWS(rows));
+    }
+    /*
+     * A count cheap at 100 MiB (50 us) is costly at 400 (its cost scales
+     * with resident size: glibc walks the chunks): in a busy program it
+     * then waits for three busy checks, as any costly count.
+     */
+    {
+        const struct table t = {"a count's cost scales with the heap", &c, 1,
+                                1, 100, 5};
+        static const struct row rows[] = {
+            {0, 100, 5, 50, B, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {1000, 400, 5, 50, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
+            {1100, 400, 310, 50, B, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {2100, 400, 310, 50, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
         };
         run(&t, ROWS(rows));
     }
@@ -240,11 +271,11 @@ int main(void)
         const struct table t = {"bursts every 3 s (glibc)", &c, 1, 1,
                                        100, 5};
 #define BURST(at, us)                                                          \
-    {at, 400, NONE, 4, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},                  \
-        {at + 100, 400, 310, 4, I, 0, 0, 0, 0, Q, 100, 0, 0, NONE, us},        \
-        {at + 200, 400, 310, 4, I, 0, 0, 0, 0, Q, 100, 0, 0, NONE, 0},         \
+    {at, 400, NONE, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},                  \
+        {at + 100, 400, 310, 4000, I, 0, 0, 0, 0, Q, 100, 0, 0, NONE, us},        \
+        {at + 200, 400, 310, 4000, I, 0, 0, 0, 0, Q, 100, 0, 0, NONE, 0},         \
     {                                                                          \
-        at + 300, 400, 310, 4, I, 0, 0, 0, G, 0, 1000, 80, 90, 310, us         \
+        at + 300, 400, 310, 4000, I, 0, 0, 0, G, 0, 1000, 80, 90, 310, us         \
     }
         static const struct row rows[] = {
             BURST(0, 81500),
@@ -252,10 +283,10 @@ int main(void)
             BURST(6000, 0),
             BURST(9000, 0),
             BURST(12000, 0),
-            {15000, 400, NONE, 4, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
-            {15100, 400, 310, 4, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
-            {28100, 400, 310, 4, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
-            {29100, 400, 310, 4, I, 0, 0, 0, G, 0, 1000, 80, 90, 310, 0},
+            {15000, 400, NONE, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
+            {15100, 400, 310, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {28100, 400, 310, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {29100, 400, 310, 4000, I, 0, 0, 0, G, 0, 1000, 80, 90, 310, 0},
         };
 #undef BURST
         run(&t, ROWS(rows));
@@ -274,7 +305,7 @@ int main(void)
         const struct table t = {"no lock held: no wait", &c, 0, 1, 400,
                                 5};
         static const struct row rows[] = {
-            {0, 400, 310, 4, R, 0, 0, 0, G, 0, 1000, 80, 90, 310, 81500},
+            {0, 400, 310, 4000, R, 0, 0, 0, G, 0, 1000, 80, 90, 310, 81500},
         };
         run(&t, ROWS(rows));
     }
@@ -282,8 +313,8 @@ int main(void)
         const struct table t = {"glibc under pressure, contended", &c, 1,
                                 3, 400, 5};
         static const struct row rows[] = {
-            {0, 400, 310, 4, R, 0, 1, 0, P, 0, 1000, 80, 90, 310, 81500},
-            {1000, 250, 310, 4, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
+            {0, 400, 310, 4000, R, 0, 1, 0, P, 0, 1000, 80, 90, 310, 81500},
+            {1000, 250, 310, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
             {1100, 250, 310, 0, I, 0, 0, 0, 0, Q, 100, 0, 0, NONE, 79225},
         };
         run(&t, ROWS(rows));
@@ -316,8 +347,8 @@ int main(void)
         const struct table t = {"freed before the trimmer started", &c,
                                        0, 1, 300, 230};
         static const struct row rows[] = {
-            {0, 300, 230, 4, R, 0, 0, 0, G, 0, 1000, 60, 70, 230, 0},
-            {15000, 70, 230, 4, R, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {0, 300, 230, 4000, R, 0, 0, 0, G, 0, 1000, 60, 70, 230, 0},
+            {15000, 70, 230, 4000, R, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
         };
         run(&t, ROWS(rows));
     }
