@@ -46,6 +46,12 @@ struct heapmin__backend {
      * waits for a quiet program before a long one.
      */
     int holds_lock;
+    /*
+     * How many arenas a trim walks one lock at a time in a program with
+     * this many threads (glibc gives each allocating thread one, up to its
+     * arena_max): a thread waits only for its own arena's part. NULL: one.
+     */
+    int (*arenas)(int threads);
 };
 
 /*

@@ -35,7 +35,8 @@ static heapmin_int64 fake_releasable(void)
 const struct heapmin__backend *heapmin__backend(void)
 {
     static const struct heapmin__backend b = {"fake (test)", "a test's",
-                                              fake_trim, 0, fake_releasable, 0};
+                                              fake_trim, 0, fake_releasable, 0,
+                                              NULL};
     return &b;
 }
 

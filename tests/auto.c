@@ -72,8 +72,9 @@ static heapmin_int64 fake_releasable(void)
 }
 
 /* unable is changed only while no trimmer runs. */
-static struct heapmin__backend fake = {"fake (test)", "this test's backend",
-                                       fake_trim, 0, fake_releasable, 0};
+static struct heapmin__backend fake = {
+    "fake (test)", "this test's backend", fake_trim, 0, fake_releasable, 0,
+    NULL};
 
 const struct heapmin__backend *heapmin__backend(void)
 {

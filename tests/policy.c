@@ -38,6 +38,7 @@ struct table {
     const char *name;
     const struct heapmin_auto_config *config;
     int holds_lock;      /* the allocator's trim holds its lock (glibc) */
+    int arenas;          /* how many it takes in turn; 0: not asked */
     double wall_per_cpu; /* a trim's wall time over its CPU time */
     heapmin_int64 start_mib, start_free_mib;
 };
@@ -88,6 +89,11 @@ static heapmin_int64 row_now(void *arg)
     return ((struct row_world *)arg)->now;
 }
 
+static int row_arenas(void *arg)
+{
+    return ((struct row_world *)arg)->table->arenas;
+}
+
 static void run(const struct table *t, const struct row *rows, int n)
 {
     struct heapmin__policy p;
@@ -98,7 +104,7 @@ static void run(const struct table *t, const struct row *rows, int n)
     for (i = 0; i < n; i++) {
         const struct row *r = &rows[i];
         struct row_world rw;
-        struct heapmin__world w = {NULL, 0, row_count, row_trim, row_now};
+        struct heapmin__world w = {NULL, 0, row_count, row_trim, row_now, NULL};
         struct heapmin__observation o;
         struct heapmin__decision d;
         int held;
@@ -108,6 +114,7 @@ static void run(const struct table *t, const struct row *rows, int n)
         rw.now = r->now_ms * MS;
         rw.counted = 0;
         w.arg = &rw;
+        w.arenas = t->arenas > 0 ? row_arenas : NULL;
         /* A table without a count is an allocator that has none. */
         w.counts = t->start_free_mib >= 0;
         o.now = r->now_ms * MS;
@@ -142,30 +149,30 @@ int main(void)
 {
     /* The defaults: 1 s, half a percent of a CPU (a bucket of 300 ms),
      * 8 MiB, 50 ms. */
-    struct heapmin_auto_config c = {sizeof c, 1000, 0.005, 8 * MIB, 0,
-                                    NULL,     NULL, 50};
+    struct heapmin_auto_config c = {sizeof c, 1000, 0.005, 8 * MIB,
+                                    0,        NULL, NULL,  50};
     const int G = HEAPMIN_AUTO_GROWTH, RQ = HEAPMIN_AUTO_REQUEST,
               P = HEAPMIN_AUTO_PRESSURE;
 
     /*
      * No count (mimalloc, scudo, a static binary): a peak that stops growing
      * is trimmed at the first still check; while it grows, checks come every
-     * 100 ms and nothing is trimmed. The bucket (300 ms of CPU) pays a
-     * 200 ms and a 150 ms trim at once; the third waits until it has
-     * refilled to above empty (t = 11.4 s), then trims.
+     * 100 ms (and once after) and nothing is trimmed. The bucket (300 ms of
+     * CPU) pays a 200 ms and a 150 ms trim at once; the third waits until
+     * it has refilled to above empty (t = 11.4 s), then trims.
      */
     {
-        const struct table t = {"no count: growth, then the bucket",
-                                       &c, 0, 1, 10, NONE};
+        const struct table t = {
+            "no count: growth, then the bucket", &c, 0, 0, 1, 10, NONE};
         static const struct row rows[] = {
             {0, 10, NONE, 0, B, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
             {1000, 200, NONE, 0, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
             {1100, 400, NONE, 0, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
-            {1200, 400, NONE, 0, B, 0, 0, 0, G, 0, 1000, 200, 60, NONE, 0},
+            {1200, 400, NONE, 0, B, 0, 0, 0, G, 0, 100, 200, 60, NONE, 0},
             {2400, 300, NONE, 0, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
-            {2500, 300, NONE, 0, B, 0, 0, 0, G, 0, 1000, 150, 60, NONE, 0},
+            {2500, 300, NONE, 0, B, 0, 0, 0, G, 0, 100, 150, 60, NONE, 0},
             {3000, 250, NONE, 0, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
-            {3100, 250, NONE, 0, B, 0, 0, 0, 0, D, 1000, 0, 0, NONE, 0},
+            {3100, 250, NONE, 0, B, 0, 0, 0, 0, D, 100, 0, 0, NONE, 0},
             {10900, 250, NONE, 0, B, 0, 0, 0, 0, D, 500, 0, 0, NONE, 0},
             {11400, 250, NONE, 0, B, 0, 0, 0, G, 0, 1000, 100, 60, NONE, 0},
         };
@@ -179,8 +186,8 @@ int main(void)
      * 32 MiB), one that releases enough resets it.
      */
     {
-        const struct table t = {"count to zero: settle, back-off", &c,
-                                       0, 1, 100, 0};
+        const struct table t = {
+            "count to zero: settle, back-off", &c, 0, 0, 1, 100, 0};
         static const struct row rows[] = {
             {0, 100, 7, 0, B, 0, 0, 0, 0, 0, 1000, 0, 0, 0, 0},
             {1000, 100, 9, 0, B, 0, 0, 0, G, 0, 1000, 1, 99, 0, 0},
@@ -198,46 +205,54 @@ int main(void)
     /*
      * glibc's count (free chunks stay counted after a trim), 4 ms a read,
      * in a busy program: a costly count waits until the program has been
-     * busy for three checks (at 500 ms it would see 45 MiB still moving),
-     * and is not read while resident size grows; frees still under way at
-     * a reading wait for the next. The trim of 310 MiB is predicted at
-     * 4 + 310 x 0.25 = 81.5 ms, over max_stall: it waits for the program to
-     * be quiet; when resident size grows meanwhile, that count's verdict
-     * is forgotten. Once the program's threads have been idle for 300 ms
-     * (since the check at 1.7 s) it runs.
+     * busy for three checks (at 500 ms it would see 45 MiB still moving)
+     * and then comes at most once an interval (not at 1.2 s); it is not
+     * read while resident size grows; frees still under way at a reading
+     * wait for the next. The trim of 310 MiB is predicted at
+     * 4 + 310 x 0.25 = 81.5 ms, over max_stall in one arena: it waits for
+     * the program to be quiet; when resident size grows meanwhile, that
+     * count's verdict is forgotten. Once the program's threads have been
+     * idle for 200 ms (since the check at 2.7 s) it runs.
      */
     {
-        const struct table t = {"glibc: busy, then quiet", &c, 1, 1, 100, 5};
+        const struct table t = {"glibc: busy, then quiet", &c, 1, 1, 1, 100, 5};
         static const struct row rows[] = {
             {0, 100, 5, 4000, B, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
             {500, 100, 50, 4000, B, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
             {1000, 400, 5, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
             {1100, 400, 310, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
-            {1200, 400, 310, 4000, B, 0, 0, 0, 0, Q, 1000, 0, 0, NONE, 81500},
-            {1700, 420, NONE, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
-            {2200, 420, 310, 4000, I, 0, 0, 0, G, 0, 1000, 80, 90, 310, 81500},
+            {1200, 400, 310, 4000, B, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 4000},
+            {2200, 400, 310, 4000, B, 0, 0, 0, 0, Q, 1000, 0, 0, NONE, 81500},
+            {2700, 420, NONE, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
+            {3200, 420, 310, 4000, I, 0, 0, 0, G, 0, 100, 80, 90, 310, 81500},
         };
         run(&t, ROWS(rows));
     }
     /*
-     * glibc at rest after a trim (idle, resident still): each count that
-     * sees nothing new doubles the wait for the next (2 s, 4 s), and what
-     * is freed meanwhile is seen at the next count (at 6 s, 13 s). A small
-     * trim (predicted 4 + 80 x 0.225 = 22 ms, under max_stall) runs in a
-     * program that is running, not quiet; a request runs at once.
+     * glibc at rest (idle, resident still): after a trim the next count
+     * waits two intervals, and each count that sees nothing new doubles
+     * the wait (4 s after the one at 5.1 s); what is freed meanwhile is
+     * seen at the next count, or at once when the program runs (9.1 s,
+     * 10 s). A small trim (predicted 4 + 80 x 0.225 = 22 ms, under
+     * max_stall) runs in a program that is running, not quiet; a request
+     * runs at once.
      */
     {
-        const struct table t = {"glibc at rest", &c, 1, 1, 90, 310};
+        const struct table t = {"glibc at rest", &c, 1, 1, 1, 90, 310};
         static const struct row rows[] = {
             {0, 90, 310, 4000, I, 1, 0, 0, RQ, 0, 1000, 80, 90, 310, 0},
-            {2000, 90, 310, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
-            {3000, 90, 400, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
-            {6000, 90, 400, 4000, I, 0, 0, 0, G, 0, 1000, 20, 10, 400, 26500},
-            {7000, 10, 400, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
-            {9000, 10, 400, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
-            {10000, 10, 480, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
-            {13000, 10, 480, 4000, R, 0, 0, 0, G, 0, 1000, 20, 10, 480, 22000},
-            {13100, 10, 480, 4000, B, 1, 0, 0, RQ, 0, 1000, 1, 10, 480, 0},
+            {2000, 90, 400, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {3000, 90, 400, 4000, I, 0, 0, 0, G, 0, 1000, 20, 10, 400, 26500},
+            {4000, 10, 480, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {5100, 10, 400, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {6100, 10, 480, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {8100, 10, 480, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {9100, 10, 480, 4000, R, 0, 0, 0, G, 0, 1000, 20, 10, 480, 22000},
+            {9200, 10, 480, 4000, B, 1, 0, 0, RQ, 0, 1000, 1, 10, 480, 0},
+            /* A count in a running program resets the wait: the frees seen
+             * at the next idle check are trimmed at once. */
+            {10000, 10, 480, 4000, R, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {10100, 10, 560, 4000, I, 0, 0, 0, G, 0, 1000, 20, 10, 560, 0},
         };
         run(&t, ROWS(rows));
     }
@@ -247,12 +262,12 @@ int main(void)
      * then waits for three busy checks, as any costly count.
      */
     {
-        const struct table t = {"a count's cost scales with the heap", &c, 1,
-                                1, 100, 5};
+        const struct table t = {
+            "a count's cost scales with the heap", &c, 1, 0, 1, 100, 5};
         static const struct row rows[] = {
             {0, 100, 5, 50, B, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
             {1000, 400, 5, 50, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
-            {1100, 400, 310, 50, B, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {1100, 400, 310, 50, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
             {2100, 400, 310, 50, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
         };
         run(&t, ROWS(rows));
@@ -260,22 +275,22 @@ int main(void)
     /*
      * The bench's shape under glibc: bursts of 300 MiB every 3 s, each
      * followed by an idle program (I). The frees are seen settled at the
-     * first idle count; the trim (predicted over 50 ms) waits 300 ms for
-     * the program to be quiet, then runs: 84 ms of CPU with its count, and
-     * two counts of 4 ms before it. The bucket pays five bursts in a row;
+     * first idle count; the trim (predicted over 50 ms, in one arena) waits
+     * until the program has been idle for 200 ms, then runs: 84 ms of CPU
+     * with the count after it, and a count of 4 ms before it (two in the
+     * first burst). The bucket pays five bursts in a row;
      * the sixth finds it shut (no count is read: nothing is known to be
      * free) until it has refilled, at 29.1 s. The second burst's
      * prediction uses what the first cost: 4 + 310 x 0.2476 = 80.75 ms.
      */
     {
-        const struct table t = {"bursts every 3 s (glibc)", &c, 1, 1,
-                                       100, 5};
+        const struct table t = {
+            "bursts every 3 s (glibc)", &c, 1, 0, 1, 100, 5};
 #define BURST(at, us)                                                          \
-    {at, 400, NONE, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},                  \
-        {at + 100, 400, 310, 4000, I, 0, 0, 0, 0, Q, 100, 0, 0, NONE, us},        \
-        {at + 200, 400, 310, 4000, I, 0, 0, 0, 0, Q, 100, 0, 0, NONE, 0},         \
+    {at, 400, NONE, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},               \
+        {at + 100, 400, 310, 4000, I, 0, 0, 0, 0, Q, 100, 0, 0, NONE, us},     \
     {                                                                          \
-        at + 300, 400, 310, 4000, I, 0, 0, 0, G, 0, 1000, 80, 90, 310, us         \
+        at + 200, 400, 310, 4000, I, 0, 0, 0, G, 0, 1000, 80, 90, 310, us      \
     }
         static const struct row rows[] = {
             BURST(0, 81500),
@@ -284,7 +299,7 @@ int main(void)
             BURST(9000, 0),
             BURST(12000, 0),
             {15000, 400, NONE, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
-            {15100, 400, 310, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
+            {15100, 400, 310, 4000, I, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
             {28100, 400, 310, 4000, I, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
             {29100, 400, 310, 4000, I, 0, 0, 0, G, 0, 1000, 80, 90, 310, 0},
         };
@@ -302,16 +317,40 @@ int main(void)
      * predicted at 79.2 ms of wall time.
      */
     {
-        const struct table t = {"no lock held: no wait", &c, 0, 1, 400,
-                                5};
+        const struct table t = {"no lock held: no wait", &c, 0, 0, 1, 400, 5};
+        static const struct row rows[] = {
+            {0, 400, 310, 4000, R, 0, 0, 0, G, 0, 1000, 80, 90, 310, 81500},
+        };
+        run(&t, ROWS(rows));
+    }
+    /*
+     * glibc in a program of eight threads, each in its arena: a thread
+     * waits for its arena's part of the 81.5 ms only, 10.2 ms: no wait. In
+     * one arena it waits for a quiet program.
+     */
+    {
+        const struct table t = {
+            "glibc, eight arenas: no wait", &c, 1, 8, 1, 400, 5};
         static const struct row rows[] = {
             {0, 400, 310, 4000, R, 0, 0, 0, G, 0, 1000, 80, 90, 310, 81500},
         };
         run(&t, ROWS(rows));
     }
     {
-        const struct table t = {"glibc under pressure, contended", &c, 1,
-                                3, 400, 5};
+        const struct table t = {
+            "glibc, one arena: a wait", &c, 1, 1, 1, 400, 5};
+        static const struct row rows[] = {
+            {0, 400, 310, 4000, R, 0, 0, 0, 0, Q, 1000, 0, 0, NONE, 81500},
+            /* Idle (a check come early, as after a resume), not yet for
+             * 200 ms: looked at again in 100 ms, then trimmed. */
+            {100, 400, 310, 4000, I, 0, 0, 0, 0, Q, 100, 0, 0, NONE, 81500},
+            {200, 400, 310, 4000, I, 0, 0, 0, G, 0, 1000, 80, 90, 310, 81500},
+        };
+        run(&t, ROWS(rows));
+    }
+    {
+        const struct table t = {
+            "glibc under pressure, contended", &c, 1, 0, 3, 400, 5};
         static const struct row rows[] = {
             {0, 400, 310, 4000, R, 0, 1, 0, P, 0, 1000, 80, 90, 310, 81500},
             {1000, 250, 310, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
@@ -327,13 +366,13 @@ int main(void)
      * a gain of 190 MiB, trimmed. (The quiet rule is tested above.)
      */
     {
-        const struct table t = {"released chunks used again (waves)",
-                                       &c, 0, 1, 300, 0};
+        const struct table t = {
+            "released chunks used again (waves)", &c, 0, 0, 1, 300, 0};
         static const struct row rows[] = {
             {0, 300, 230, 0, R, 0, 0, 0, G, 0, 1000, 1, 60, 230, 0},
             {8000, 150, 230, 0, R, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
             {8100, 250, 230, 0, R, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
-            {8200, 250, 230, 0, R, 0, 0, 0, G, 0, 1000, 1, 60, 230, 0},
+            {8200, 250, 230, 0, R, 0, 0, 0, G, 0, 100, 1, 60, 230, 0},
         };
         run(&t, ROWS(rows));
     }
@@ -344,8 +383,8 @@ int main(void)
      * check; after that trim only what is freed later counts.
      */
     {
-        const struct table t = {"freed before the trimmer started", &c,
-                                       0, 1, 300, 230};
+        const struct table t = {
+            "freed before the trimmer started", &c, 0, 0, 1, 300, 230};
         static const struct row rows[] = {
             {0, 300, 230, 4000, R, 0, 0, 0, G, 0, 1000, 60, 70, 230, 0},
             {15000, 70, 230, 4000, R, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
@@ -357,8 +396,8 @@ int main(void)
      * while suspended nothing trims, and a request waits for the resume.
      */
     {
-        const struct table t = {"requests, pressure, suspension", &c,
-                                       1, 1, 50, NONE};
+        const struct table t = {
+            "requests, pressure, suspension", &c, 1, 0, 1, 50, NONE};
         static const struct row rows[] = {
             {0, 50, NONE, 0, B, 1, 0, 0, RQ, 0, 1000, 400, 50, NONE, 0},
             {1000, 50, NONE, 0, B, 1, 0, 0, 0, D, 1000, 0, 0, NONE, 0},
@@ -371,8 +410,8 @@ int main(void)
     }
     /* Without a resident size (a system that cannot tell) only requests. */
     {
-        const struct table t = {"resident size unknown", &c, 0, 1,
-                                       NONE, NONE};
+        const struct table t = {
+            "resident size unknown", &c, 0, 0, 1, NONE, NONE};
         static const struct row rows[] = {
             {0, NONE, NONE, 0, B, 0, 0, 0, 0, 0, 1000, 0, 0, NONE, 0},
             {1000, NONE, NONE, 0, B, 1, 0, 0, RQ, 0, 1000, 1, 0, NONE, 0},
@@ -382,8 +421,8 @@ int main(void)
     /* A short interval caps the active cadence too. */
     {
         struct heapmin_auto_config fast = c;
-        const struct table t = {"interval below 100 ms", &fast, 0, 1,
-                                       10, NONE};
+        const struct table t = {
+            "interval below 100 ms", &fast, 0, 0, 1, 10, NONE};
         static const struct row rows[] = {
             {0, 10, NONE, 0, B, 0, 0, 0, 0, 0, 50, 0, 0, NONE, 0},
             {50, 100, NONE, 0, B, 0, 0, 0, 0, 0, 50, 0, 0, NONE, 0},

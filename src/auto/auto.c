@@ -132,6 +132,13 @@ static heapmin_int64 world_now(void *arg)
     return heapmin__now_ns();
 }
 
+static int world_arenas(void *arg)
+{
+    const struct heapmin__backend *b = ((struct trimmer_world *)arg)->backend;
+
+    return b->arenas != NULL ? b->arenas(heapmin__program_threads()) : 1;
+}
+
 /*
  * How much the program's threads (all but this one) ran since the last
  * call: busy above half a CPU (a program in a loop of frees), idle below a
@@ -210,8 +217,8 @@ static int guest_begin(void)
 static void run(void)
 {
     struct trimmer_world trimmer;
-    struct heapmin__world world = {NULL, 0, world_count, world_trim,
-                                   world_now};
+    struct heapmin__world world = {NULL,       0,         world_count,
+                                   world_trim, world_now, world_arenas};
     const struct heapmin__backend *b;
     struct heapmin__policy policy;
     struct heapmin__observation o = {0, 0, -1, 0, 1, 0, 0, 0, 0};
@@ -333,11 +340,11 @@ static int start(const struct heapmin_auto_config *config,
         state.stopping = 0;
         state.guest = guest;
         state.delay_ns = (heapmin_int64)delay_ms * 1000000;
-        err = guest != NULL ? heapmin__waiter_open(0, NULL, 0, forked)
-                            : heapmin__waiter_open(
-                                  !(c.flags & HEAPMIN_AUTO_NO_PRESSURE),
-                                  state.stats.pressure,
-                                  sizeof state.stats.pressure, forked);
+        err = guest != NULL
+                  ? heapmin__waiter_open(0, NULL, 0, forked)
+                  : heapmin__waiter_open(!(c.flags & HEAPMIN_AUTO_NO_PRESSURE),
+                                         state.stats.pressure,
+                                         sizeof state.stats.pressure, forked);
     }
     if (err == 0) {
         err = heapmin__thread_start(run);

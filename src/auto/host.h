@@ -49,6 +49,11 @@ int heapmin__waiter_wake(unsigned bits);
  * would keep the process alive. Call only when resident size read 0.
  */
 int heapmin__waiter_alone(void);
+/*
+ * The program's threads, this one left out (Linux: the kernel's count; 0
+ * elsewhere, unknown). Opens a file: called only when a long trim waits.
+ */
+int heapmin__program_threads(void);
 
 /*
  * Starts fn on a new thread named "heapmin" with every signal blocked (a

@@ -12,11 +12,12 @@
  *     open check, not while resident size grows (a program that fills its
  *     heap has nothing to trim), where a count costs over 100 us (the last
  *     one's cost scaled by resident growth: glibc walks its free chunks)
- *     only when the program is quiet or has been busy for three checks in
- *     a row, and not before count_next: a count that saw nothing new in an
- *     idle program with a still heap doubles the wait for the next (2, 4,
- *     .. 64 intervals); anything else (resident size moved, the program
- *     ran, the count moved) resets it. At rest nothing is paid twice.
+ *     only when the program is not busy, or has been busy for three checks
+ *     in a row and was last counted an interval ago, and, in an idle
+ *     program with a still heap, not before count_next: a trim, or a count
+ *     that saw nothing new, doubles the wait for the next (2, 4, .. 64
+ *     intervals); anything else (resident size moved, the program ran, the
+ *     count moved) resets it. At rest nothing is paid twice.
  *  3. Suspended: no trim. Requests and pressure stay pending.
  *  4. A pending request, then memory pressure, wants a trim. Otherwise a
  *     trim is wanted when it should release at least min_release x
@@ -34,17 +35,20 @@
  *     before the first), times their wall-to-CPU ratio.
  *  6. A wanted trim waits for an open check ("deferred" until then).
  *  7. Where the allocator's trim holds its lock for the whole call (glibc),
- *     a growth trim predicted to take longer than max_stall_ms waits for a
- *     quiet window: the program's threads idle (under a twentieth of one
- *     CPU) for 300 ms, when the threads it would stall have nothing to
- *     do. Requests and pressure do not wait.
+ *     a growth trim that would stall a thread for longer than max_stall_ms
+ *     waits for a quiet window: the program's threads idle (under a
+ *     twentieth of one CPU) for 200 ms, when the threads it would stall
+ *     have nothing to do. A thread waits only for its own arena's part:
+ *     the prediction divided by the arenas (glibc: one per thread, up to
+ *     arena_max), counted only when a trim would otherwise wait. Requests
+ *     and pressure do not wait.
  *  8. After a growth trim that released less than half of what was
  *     expected, backoff doubles (up to 64); one that released enough
  *     resets it.
  *  9. Checks come every interval while resident size is still, every
- *     100 ms (at most the interval) while it or the count moves or a trim
- *     waits for an idle program to be quiet long enough, and at the open
- *     time when a trim waits for the budget.
+ *     100 ms (at most the interval) while it or the count moves and at the
+ *     check after, or while a trim waits for an idle program to be quiet
+ *     long enough, and at the open time when a trim waits for the budget.
  */
 #include "policy.h"
 
@@ -61,7 +65,7 @@
 #define BUCKET_NS (60000 * HEAPMIN__MS)
 /* Before the first trim: glibc, 16 B-64 KiB blocks, an idle machine. */
 #define FIRST_NS_PER_MIB 250000.0
-#define QUIET_NS (300 * HEAPMIN__MS)
+#define QUIET_NS (200 * HEAPMIN__MS)
 
 /* ns / budget, rounded: x87's excess precision must not lose the last ns. */
 static heapmin_int64 over_budget(const struct heapmin__policy *p,
@@ -95,8 +99,10 @@ void heapmin__policy_init(struct heapmin__policy *p,
     p->count_cost = 0;
     p->count_resident = -1;
     p->count_next = 0;
+    p->count_at = 0;
     p->count_gap = 1;
     p->busy_checks = 0;
+    p->moved = 0;
     p->idle_since = -1;
     p->last_now = -1;
     p->backoff = 1;
@@ -132,15 +138,19 @@ static heapmin_int64 walk_cost(const struct heapmin__policy *p,
 }
 
 int heapmin__policy_count_now(const struct heapmin__policy *p,
-                              heapmin_int64 now, heapmin_int64 resident,
-                              int busy)
+                              const struct heapmin__observation *o)
 {
-    int growing = resident >= 0 && p->last_resident >= 0 &&
-                  resident - p->last_resident > STILL;
-    int worth = !busy || walk_cost(p, resident) < CHEAP_COUNT_NS ||
-                p->busy_checks >= BUSY_CHECKS;
+    heapmin_int64 delta = o->resident >= 0 && p->last_resident >= 0
+                              ? o->resident - p->last_resident
+                              : 0;
+    int worth = !o->busy || walk_cost(p, o->resident) < CHEAP_COUNT_NS ||
+                (p->busy_checks >= BUSY_CHECKS &&
+                 o->now - p->count_at >= p->interval_ns);
+    /* The wait for the next count holds while nothing happens. */
+    int rested = o->idle && delta <= STILL && delta >= -STILL;
 
-    return open_at(p, now) && !growing && worth && now >= p->count_next;
+    return open_at(p, o->now) && delta <= STILL && worth &&
+           (o->now >= p->count_next || !rested);
 }
 
 /*
@@ -168,8 +178,7 @@ static heapmin_int64 expected_gain(const struct heapmin__policy *p,
     /* An allocator that counts is judged by its count alone. */
     if (p->counts || o->resident < 0 || p->baseline < 0)
         return -1;
-    return growing || o->resident < p->baseline ? 0
-                                                : o->resident - p->baseline;
+    return growing || o->resident < p->baseline ? 0 : o->resident - p->baseline;
 }
 
 /* Rule 2's cadence of counts, after a check that read one (or not). */
@@ -177,8 +186,8 @@ static void pace_counts(struct heapmin__policy *p,
                         const struct heapmin__observation *o, int still,
                         heapmin_int64 moved)
 {
-    int nothing_new = still && o->idle && moved < p->min_release &&
-                      moved > -p->min_release;
+    int nothing_new =
+        still && o->idle && moved < p->min_release && moved > -p->min_release;
 
     if (o->free >= 0 && nothing_new) {
         if (p->count_gap < MAX_COUNT_GAP)
@@ -188,6 +197,14 @@ static void pace_counts(struct heapmin__policy *p,
         p->count_gap = 1;
         p->count_next = 0;
     }
+}
+
+/* Whether a trim predicted to take predicted ns, walking that many arenas
+ * one lock at a time, would stall a thread for longer than max_stall. */
+static int stalls(const struct heapmin__policy *p, heapmin_int64 predicted,
+                  int arenas)
+{
+    return p->max_stall_ns > 0 && predicted / arenas > p->max_stall_ns;
 }
 
 /* Whether the program has been idle long enough for a long trim. */
@@ -217,6 +234,7 @@ heapmin__policy_check(struct heapmin__policy *p,
     p->last_resident = o->resident;
     p->busy_checks = o->busy ? p->busy_checks + 1 : 0;
     if (o->free >= 0) {
+        p->count_at = o->now;
         p->count_cost = o->count_cost;
         p->count_resident = o->resident;
         moved = p->last_free >= 0 ? o->free - p->last_free : 0;
@@ -231,8 +249,10 @@ heapmin__policy_check(struct heapmin__policy *p,
         p->gain = -1;
         p->predicted_ns = -1;
     }
-    /* Look again soon while memory moves, to see it settle. */
-    d.wait_ns = !still || !settled ? p->active_ns : p->interval_ns;
+    /* Look again soon while memory moves, and once more after, to see it
+     * settle (the count a busy program put off). */
+    d.wait_ns = !still || !settled || p->moved ? p->active_ns : p->interval_ns;
+    p->moved = !still;
 
     gain = expected_gain(p, o, delta > STILL, settled);
     if (gain < 0 && p->counts && o->free < 0)
@@ -240,9 +260,9 @@ heapmin__policy_check(struct heapmin__policy *p,
     p->walk = o->free >= 0 ? o->count_cost : walk_cost(p, o->resident);
     if (gain >= 0) {
         p->gain = gain;
-        p->predicted_ns = (heapmin_int64)(
-            ((double)p->walk + (double)gain / MIB * p->ns_per_mib) *
-            p->wall_per_cpu);
+        p->predicted_ns = (heapmin_int64)(((double)p->walk +
+                                           (double)gain / MIB * p->ns_per_mib) *
+                                          p->wall_per_cpu);
     }
     d.gain = p->gain;
     d.predicted_ns = p->predicted_ns;
@@ -264,16 +284,11 @@ heapmin__policy_check(struct heapmin__policy *p,
             d.wait_ns = open;
         return d;
     }
-    if (wanted == HEAPMIN_AUTO_GROWTH && p->max_stall_ns > 0 &&
-        d.predicted_ns > p->max_stall_ns && !is_quiet) {
-        d.quiet_wait = 1;
-        /* An idle program may be quiet soon; a busy one is seen at the
-         * usual cadence. */
-        if (o->idle)
-            d.wait_ns = p->active_ns;
-        return d;
-    }
-    d.trim = wanted;
+    /* Rule 7, as if in one arena: heapmin__policy_step() asks how many. */
+    d.quiet_wait = wanted == HEAPMIN_AUTO_GROWTH && !is_quiet &&
+                   stalls(p, d.predicted_ns, 1);
+    if (!d.quiet_wait)
+        d.trim = wanted;
     return d;
 }
 
@@ -313,6 +328,10 @@ void heapmin__policy_trimmed(struct heapmin__policy *p, int reason,
     heapmin__policy_spent(p, end, cost);
     learn(p, trim_cpu, trim_wall, released);
     p->gain = -1; /* known again at the next count */
+    /* The count before the trim saw what there was: in an idle program the
+     * next one waits two intervals (rule 2). */
+    p->count_gap = 2;
+    p->count_next = end + 2 * p->interval_ns;
     p->predicted_ns = -1;
     p->baseline = resident_after;
     p->last_resident = resident_after;
@@ -336,12 +355,21 @@ struct heapmin__step heapmin__policy_step(struct heapmin__policy *p,
     struct heapmin__step s = {{0, 0, 0, 0, -1, -1}, 0, 0, 0};
     heapmin_int64 released = -1, after = -1, free_after = -1, cost;
 
-    o->free = w->counts && heapmin__policy_count_now(p, o->now, o->resident,
-                                                      o->busy)
+    o->free = w->counts && heapmin__policy_count_now(p, o)
                   ? w->count(w->arg, &s.count_ns)
                   : -1;
     o->count_cost = s.count_ns;
     s.decision = heapmin__policy_check(p, o);
+    /* Counted only now: a thread waits only for its own arena's part. */
+    if (s.decision.quiet_wait && w->arenas != NULL &&
+        !stalls(p, s.decision.predicted_ns, w->arenas(w->arg))) {
+        s.decision.quiet_wait = 0;
+        s.decision.trim = HEAPMIN_AUTO_GROWTH;
+    }
+    /* An idle program may be quiet soon; a busy one is seen at the usual
+     * cadence. */
+    if (s.decision.quiet_wait && o->idle)
+        s.decision.wait_ns = p->active_ns;
     if (s.decision.trim) {
         s.trim_ns = w->trim(w->arg, &released, &after, &s.trim_wall_ns);
         if (w->counts)

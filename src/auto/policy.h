@@ -29,8 +29,10 @@ struct heapmin__policy {
     heapmin_int64 count_cost;     /* what the last count cost, ns */
     heapmin_int64 count_resident; /* resident size then, or -1 */
     heapmin_int64 count_next;     /* no count before (rule 2) */
+    heapmin_int64 count_at;       /* the last count's time */
     int count_gap;                /* the interval's multiplier, 1..64 */
     int busy_checks;              /* checks in a row that saw a busy program */
+    int moved;                    /* the previous check saw resident move */
     heapmin_int64 idle_since;     /* the program has been idle since, or -1 */
     heapmin_int64 last_now;       /* the previous check's time, or -1 */
     int backoff;                  /* min_release multiplier, 1..64 */
@@ -85,13 +87,9 @@ void heapmin__policy_init(struct heapmin__policy *p,
 heapmin_int64 heapmin__policy_credit(const struct heapmin__policy *p,
                                      heapmin_int64 now);
 
-/*
- * Whether a check at now that saw resident bytes and a busy (or quiet)
- * program should read the count.
- */
+/* Whether a check that saw o (all but the count) should read the count. */
 int heapmin__policy_count_now(const struct heapmin__policy *p,
-                              heapmin_int64 now, heapmin_int64 resident,
-                              int busy);
+                              const struct heapmin__observation *o);
 
 /* One check: what to do now, and when to look again. */
 struct heapmin__decision
@@ -132,6 +130,9 @@ struct heapmin__world {
                           heapmin_int64 *resident_after, heapmin_int64 *wall);
     /* The monotonic clock, ns. */
     heapmin_int64 (*now)(void *arg);
+    /* How many arenas a trim walks one lock at a time (NULL: one). Asked
+     * only when a long trim is considered: it may open a file. */
+    int (*arenas)(void *arg);
 };
 
 /* What one check did. */

@@ -230,6 +230,17 @@ int heapmin__waiter_alone(void)
 #endif
 }
 
+int heapmin__program_threads(void)
+{
+#if defined(__linux__)
+    int gone, n = heapmin__thread_count(&gone);
+
+    return n > 1 ? n - 1 : 0;
+#else
+    return 0;
+#endif
+}
+
 static void (*thread_fn)(void);
 
 static void *thread_main(void *arg)

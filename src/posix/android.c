@@ -28,6 +28,6 @@ const struct heapmin__backend *heapmin__backend(void)
         "mallopt(M_PURGE), which its allocator answers",
         trim, 0, NULL,
         /* scudo releases in steps (BENCHMARKS.md, the stall table). */
-        0};
+        0, NULL};
     return &backend;
 }

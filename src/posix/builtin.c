@@ -71,6 +71,7 @@ static void check(void)
     self.backend.detail = self.detail;
     self.backend.trim = trim_linked;
     self.backend.holds_lock = m->holds_lock;
+    self.backend.arenas = m->arenas;
     snprintf(self.name, sizeof self.name, "%s (built in)", m->name);
     if (heapmin__live_find(&live) != 0) {
         snprintf(self.detail, sizeof self.detail,

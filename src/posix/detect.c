@@ -77,6 +77,7 @@ static void detect(void)
     if (heapmin__live_find(&live) != 0) {
         chosen.mechanism = &heapmin__malloc_trim;
         chosen.backend.holds_lock = 1;
+        chosen.backend.arenas = heapmin__malloc_trim.arenas;
         memcpy(&chosen.entry, &linked, sizeof chosen.entry);
         snprintf(chosen.name, sizeof chosen.name,
                  "malloc_trim (static binary)");
@@ -95,6 +96,7 @@ static void detect(void)
         chosen.mechanism = known[i];
         chosen.entry = entry;
         chosen.backend.holds_lock = known[i]->holds_lock;
+        chosen.backend.arenas = known[i]->arenas;
         find_account(&live);
         snprintf(chosen.name, sizeof chosen.name, "%s (detected)",
                  known[i]->name);

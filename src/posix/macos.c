@@ -31,6 +31,6 @@ const struct heapmin__backend *heapmin__backend(void)
         "zone gives its free pages back",
         trim, 0, NULL,
         /* Not measured: treated as holding the zones' locks throughout. */
-        1};
+        1, NULL};
     return &backend;
 }

@@ -13,6 +13,6 @@ const struct heapmin__backend *heapmin__backend(void)
 {
     static const struct heapmin__backend backend = {
         "stub (built in)", "this build has no way to trim (trim_backend=stub)",
-        NULL, ENOSYS, NULL, 0};
+        NULL, ENOSYS, NULL, 0, NULL};
     return &backend;
 }

@@ -68,6 +68,6 @@ const struct heapmin__backend *heapmin__backend(void)
         trim, 0, NULL,
         /* HeapCompact serializes on the heap's lock for the whole call
          * (not measured here): the trimmer treats it as holding it. */
-        1};
+        1, NULL};
     return &backend;
 }

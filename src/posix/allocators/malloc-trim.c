@@ -5,7 +5,9 @@
  * in other threads' tcaches.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mechanism.h"
 
@@ -46,6 +48,41 @@ static heapmin_int64 free_bytes(void *account)
 #define free_bytes NULL
 #endif
 
+#if defined(__GLIBC__)
+/*
+ * glibc's arena_max: MALLOC_ARENA_MAX or the glibc.malloc.arena_max
+ * tunable, else 8 arenas per CPU (2 where long is 32 bits). Read once.
+ */
+static int arena_max(void)
+{
+    static int max;
+    const char *v = getenv("MALLOC_ARENA_MAX"), *t = getenv("GLIBC_TUNABLES");
+    const char *key = "glibc.malloc.arena_max=";
+    long n = v != NULL ? atol(v) : 0;
+
+    if (max > 0)
+        return max;
+    if (n <= 0 && t != NULL && (t = strstr(t, key)) != NULL)
+        n = atol(t + strlen(key));
+    if (n <= 0) {
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+        n = (n > 0 ? n : 1) * (sizeof(long) == 4 ? 2 : 8);
+    }
+    max = n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
+    return max;
+}
+
+/* Threads that ended leave their arenas behind: counted as none. */
+static int glibc_arenas(int threads)
+{
+    int max = arena_max();
+
+    return threads < 1 ? 1 : threads < max ? threads : max;
+}
+#else
+#define glibc_arenas NULL
+#endif
+
 const struct heapmin__mechanism heapmin__malloc_trim = {
     .name = "malloc_trim",
     .probe = "malloc_trim",
@@ -56,4 +93,5 @@ const struct heapmin__mechanism heapmin__malloc_trim = {
     /* Measured: a thread allocating in the arena waits the whole trim
      * (BENCHMARKS.md, the stall table). */
     .holds_lock = 1,
+    .arenas = glibc_arenas,
 };

@@ -38,8 +38,10 @@ struct heapmin__mechanism {
      */
     const char *account;
     heapmin_int64 (*free_bytes)(void *account);
-    /* Its trim holds its lock for the whole call (the backend's). */
+    /* Its trim holds its lock for the whole call, and how many such locks
+     * it takes in turn (the backend's). */
     int holds_lock;
+    int (*arenas)(int threads);
 };
 
 extern const struct heapmin__mechanism heapmin__jemalloc;
