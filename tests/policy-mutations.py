@@ -71,9 +71,8 @@ MUTATIONS = [
      "        s.decision.wait_ns = p->active_ns;", ""),
     ("8", "if (released < expected / 2) {", "if (released < 0) {"),
     ("8", "        p->backoff = 1;\n    }\n}", "    }\n}"),
-    ("9", "d.wait_ns = !still || !settled || p->moved ? p->active_ns : "
-     "p->interval_ns;", "d.wait_ns = !still || p->moved ? p->active_ns : "
-     "p->interval_ns;"),
+    ("9", "d.wait_ns = !still || p->moved || o->busy",
+     "d.wait_ns = !still || p->moved"),
     ("9", "p->moved = !still;", "p->moved = 0;"),
     ("9", "p->active_ns = p->interval_ns < ACTIVE_NS ? p->interval_ns : "
      "ACTIVE_NS;", "p->active_ns = ACTIVE_NS;"),

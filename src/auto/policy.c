@@ -47,8 +47,9 @@
  *     resets it.
  *  9. Checks come every interval while resident size is still, every
  *     100 ms (at most the interval) while it or the count moves and at the
- *     check after, or while a trim waits for an idle program to be quiet
- *     long enough, and at the open time when a trim waits for the budget.
+ *     check after, while the program is busy, or while a trim waits for an
+ *     idle program to be quiet long enough, and at the open time when a
+ *     trim waits for the budget.
  */
 #include "policy.h"
 
@@ -250,8 +251,10 @@ heapmin__policy_check(struct heapmin__policy *p,
         p->predicted_ns = -1;
     }
     /* Look again soon while memory moves, and once more after, to see it
-     * settle (the count a busy program put off). */
-    d.wait_ns = !still || !settled || p->moved ? p->active_ns : p->interval_ns;
+     * settle (the count a busy program put off), and while the program is
+     * busy (a count still moving means it is): glibc's frees move no
+     * resident size, the end of a burst is seen when the program stops. */
+    d.wait_ns = !still || p->moved || o->busy ? p->active_ns : p->interval_ns;
     p->moved = !still;
 
     gain = expected_gain(p, o, delta > STILL, settled);
