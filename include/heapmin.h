@@ -191,7 +191,7 @@ struct heapmin_auto_config {
     void *arg;
     /* Where the allocator's trim holds its lock throughout (glibc): a
      * growth trim predicted to take longer than this waits until the
-     * program has been idle for 300 ms (default 50 ms; at most a day).
+     * program has been idle for 200 ms (default 250 ms; at most a day).
      * Requests and memory pressure never wait. */
     unsigned max_stall_ms;
 };

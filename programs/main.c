@@ -20,7 +20,7 @@ static const char usage[] =
     "  --interval S     longest time between two checks, seconds (default 1)\n"
     "  --budget PCT     share of one CPU trimming may take (default 0.5)\n"
     "  --max-stall MS   a longer glibc trim waits for an idle program\n"
-    "                   (default 50)\n"
+    "                   (default 250)\n"
     "  --log FILE|-     log each trim to FILE, or to stderr with -\n"
     "  --no-pressure    ignore memory-pressure notifications\n"
     "  --no-control     no control socket: trim and status will not reach it\n"

@@ -235,7 +235,7 @@ static PyMethodDef methods[] = {
     {"auto_start", (PyCFunction)(void (*)(void))auto_start,
      METH_VARARGS | METH_KEYWORDS,
      "auto_start(*, interval=1.0, budget=0.5, min_release=8 MiB, "
-     "pressure=True, max_stall=0.05)\n\nStarts the automatic trimmer: "
+     "pressure=True, max_stall=0.25)\n\nStarts the automatic trimmer: "
      "checks at most interval seconds apart, trims within budget percent of "
      "one CPU; a glibc trim predicted over max_stall seconds waits for an "
      "idle program."},

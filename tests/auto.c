@@ -178,7 +178,7 @@ static void test_errors(void)
     c.max_stall_ms = 7; /* beyond its size: never read */
     c.flags = HEAPMIN_AUTO_NO_PRESSURE;
     CHECK(heapmin_auto_start(&c) == 0);
-    CHECK(stats().max_stall_ms == 50);
+    CHECK(stats().max_stall_ms == 250);
     CHECK(heapmin_auto_stop() == 0);
 
     fake.unable = ENOSYS;
@@ -227,7 +227,7 @@ static void test_running(void)
     s = stats();
     CHECK(s.running == 1 && s.interval_ms == 1000 && s.cpu_budget == 0.005 &&
           s.min_release == (heapmin_int64)8 << 20 && s.pressure[0] == '\0' &&
-          s.max_stall_ms == 50 && s.holds_lock == 0);
+          s.max_stall_ms == 250 && s.holds_lock == 0);
 
     n = atomic_load(&trims);
     CHECK(heapmin_auto_request() == 0);
@@ -236,8 +236,9 @@ static void test_running(void)
     CHECK(s.last_reason == HEAPMIN_AUTO_REQUEST && s.trims >= 1 &&
           s.checks >= 1);
     /* The bucket starts full (60 s of half a percent); the fake trims and
-     * counts cost next to nothing. */
-    CHECK(s.credit_ns > 290 * (heapmin_int64)1000000 &&
+     * counts cost next to nothing, but a thread clock may count in ticks
+     * of 15.6 ms (Windows). */
+    CHECK(s.credit_ns > 200 * (heapmin_int64)1000000 &&
           s.credit_ns <= 300 * (heapmin_int64)1000000);
     sleep_ms(50); /* the callback runs after the count */
     CHECK(atomic_load(&callbacks) >= 1);

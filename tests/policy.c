@@ -147,8 +147,9 @@ static void run(const struct table *t, const struct row *rows, int n)
 
 int main(void)
 {
-    /* The defaults: 1 s, half a percent of a CPU (a bucket of 300 ms),
-     * 8 MiB, 50 ms. */
+    /* The defaults (1 s, half a percent of a CPU: a bucket of 300 ms,
+     * 8 MiB), but a max_stall of 50 ms: a trim of 300 MiB in one arena is
+     * over it. */
     struct heapmin_auto_config c = {sizeof c, 1000, 0.005, 8 * MIB,
                                     0,        NULL, NULL,  50};
     const int G = HEAPMIN_AUTO_GROWTH, RQ = HEAPMIN_AUTO_REQUEST,

@@ -58,7 +58,7 @@
 #define MIB ((heapmin_int64)1 << 20)
 #define ACTIVE_NS (100 * HEAPMIN__MS)
 #define MAX_BACKOFF 64
-/* A count costlier than this waits for a quiet program (rule 2). */
+/* A count costlier than this is rationed in a busy program (rule 2). */
 #define CHEAP_COUNT_NS ((heapmin_int64)100000)
 #define BUSY_CHECKS 3
 #define MAX_COUNT_GAP 64
