@@ -35,7 +35,7 @@ static int trim(void *entry)
  * walks every bin under each arena's lock to count them: 3.8 ms at 256 MiB
  * here, 14 ms at 1 GiB.
  */
-static heapmin_int64 free_bytes(void *account)
+static heapmin_int64 mallinfo2_free(void *account)
 {
     struct mallinfo2 (*info)(void);
 
@@ -45,7 +45,8 @@ static heapmin_int64 free_bytes(void *account)
 #else
 /* mallinfo2 came with glibc 2.33; mallinfo's int fields overflow. */
 #define ACCOUNT NULL
-#define free_bytes NULL
+/* Not named free_bytes: the macro would rewrite the designator below. */
+#define mallinfo2_free NULL
 #endif
 
 #if defined(__GLIBC__)
@@ -89,7 +90,7 @@ const struct heapmin__mechanism heapmin__malloc_trim = {
     .entry = "malloc_trim",
     .trim = trim,
     .account = ACCOUNT,
-    .free_bytes = free_bytes,
+    .free_bytes = mallinfo2_free,
     /* Measured: a thread allocating in the arena waits the whole trim
      * (BENCHMARKS.md, the stall table). */
     .holds_lock = 1,
