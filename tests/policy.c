@@ -282,7 +282,8 @@ int main(void)
      * first burst). The bucket pays five bursts in a row;
      * the sixth finds it shut (no count is read: nothing is known to be
      * free) until it has refilled, at 29.1 s. The second burst's
-     * prediction uses what the first cost: 4 + 310 x 0.2476 = 80.75 ms.
+     * prediction uses what the first cost: 4 + 310 x 0.24758 = 80.7498 ms
+     * (in whole ns per MiB: (250000 + 76000000 / 310) / 2 = 247580).
      */
     {
         const struct table t = {
@@ -295,7 +296,7 @@ int main(void)
     }
         static const struct row rows[] = {
             BURST(0, 81500),
-            BURST(3000, 80750),
+            BURST(3000, 80749),
             BURST(6000, 0),
             BURST(9000, 0),
             BURST(12000, 0),
@@ -356,6 +357,22 @@ int main(void)
             {0, 400, 310, 4000, R, 0, 1, 0, P, 0, 1000, 80, 90, 310, 81500},
             {1000, 250, 310, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
             {1100, 250, 310, 0, I, 0, 0, 0, 0, Q, 100, 0, 0, NONE, 79225},
+        };
+        run(&t, ROWS(rows));
+    }
+    /*
+     * A trim whose wall time is 100 times its CPU time (a starved thread):
+     * the ratio learned is held to 64, (1 + 64) / 2 = 32.5 after one trim,
+     * so the next 160 MiB at 0.24758 ms per MiB, 39.61 ms of CPU, is
+     * predicted at 1287.4 ms of wall time.
+     */
+    {
+        const struct table t = {
+            "wall time far above CPU time", &c, 0, 0, 100, 400, 5};
+        static const struct row rows[] = {
+            {0, 400, 310, 4000, R, 0, 0, 0, G, 0, 1000, 80, 90, 310, 81500},
+            {1000, 250, 310, 4000, B, 0, 0, 0, 0, 0, 100, 0, 0, NONE, 0},
+            {1100, 250, 310, 0, I, 0, 0, 0, G, 0, 100, 40, 90, 310, 1287416},
         };
         run(&t, ROWS(rows));
     }

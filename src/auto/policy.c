@@ -65,14 +65,29 @@
 /* The bucket holds this much of the budget (rule 1). */
 #define BUCKET_NS (60000 * HEAPMIN__MS)
 /* Before the first trim: glibc, 16 B-64 KiB blocks, an idle machine. */
-#define FIRST_NS_PER_MIB 250000.0
+#define FIRST_NS_PER_MIB ((heapmin_int64)250000)
 #define QUIET_NS (200 * HEAPMIN__MS)
+#define BILLION ((heapmin_int64)1000000000)
+/* wall_per_cpu's unit: a ratio of 1. */
+#define RATIO_ONE ((heapmin_int64)1024)
+#define PAGE ((heapmin_int64)4096)
 
-/* ns / budget, rounded: x87's excess precision must not lose the last ns. */
+/*
+ * a x b / c, truncated, for a, b >= 0 and c > 0, in integers: the same on
+ * every FPU (x87 keeps excess precision that SSE does not). Exact while
+ * b x c and the result fit in 63 bits: the callers' b and c are billionths,
+ * pages of a heap below 8 TiB, MiB or the wall/CPU ratio's unit.
+ */
+static heapmin_int64 mul_div(heapmin_int64 a, heapmin_int64 b, heapmin_int64 c)
+{
+    return a / c * b + a % c * b / c;
+}
+
+/* How far a cost pushes the bucket's full time: ns / budget. */
 static heapmin_int64 over_budget(const struct heapmin__policy *p,
                                  heapmin_int64 ns)
 {
-    return (heapmin_int64)((double)ns / p->budget + 0.5);
+    return mul_div(ns, BILLION, p->budget_ppb);
 }
 
 void heapmin__policy_init(struct heapmin__policy *p,
@@ -83,7 +98,10 @@ void heapmin__policy_init(struct heapmin__policy *p,
     p->interval_ns = (heapmin_int64)config->interval_ms * HEAPMIN__MS;
     p->active_ns = p->interval_ns < ACTIVE_NS ? p->interval_ns : ACTIVE_NS;
     p->min_release = config->min_release;
-    p->budget = config->cpu_budget;
+    /* The one floating-point step: rounded, so every FPU agrees. */
+    p->budget_ppb = (heapmin_int64)(config->cpu_budget * 1e9 + 0.5);
+    if (p->budget_ppb < 1)
+        p->budget_ppb = 1;
     p->max_stall_ns =
         holds_lock ? (heapmin_int64)config->max_stall_ms * HEAPMIN__MS : 0;
     p->full_at = 0; /* full from the start: clocks begin at or above 0 */
@@ -108,7 +126,7 @@ void heapmin__policy_init(struct heapmin__policy *p,
     p->last_now = -1;
     p->backoff = 1;
     p->ns_per_mib = FIRST_NS_PER_MIB;
-    p->wall_per_cpu = 1;
+    p->wall_per_cpu = RATIO_ONE;
     p->walk = 0;
 }
 
@@ -124,18 +142,18 @@ heapmin_int64 heapmin__policy_credit(const struct heapmin__policy *p,
 {
     heapmin_int64 ahead = p->full_at > now ? p->full_at - now : 0;
 
-    return (heapmin_int64)((double)(BUCKET_NS - ahead) * p->budget);
+    return mul_div(BUCKET_NS - ahead, p->budget_ppb, BILLION);
 }
 
-/* The last count's cost, scaled by resident growth since (glibc walks). */
+/* The last count's cost, scaled by resident growth since (glibc walks),
+ * in pages: a heap of up to 8 TiB keeps the product exact. */
 static heapmin_int64 walk_cost(const struct heapmin__policy *p,
                                heapmin_int64 resident)
 {
-    double cost = (double)p->count_cost;
-
-    if (p->count_resident > 0 && resident > p->count_resident)
-        cost *= (double)resident / (double)p->count_resident;
-    return (heapmin_int64)cost;
+    if (p->count_resident >= PAGE && resident > p->count_resident)
+        return mul_div(p->count_cost, resident / PAGE,
+                       p->count_resident / PAGE);
+    return p->count_cost;
 }
 
 int heapmin__policy_count_now(const struct heapmin__policy *p,
@@ -263,9 +281,8 @@ heapmin__policy_check(struct heapmin__policy *p,
     p->walk = o->free >= 0 ? o->count_cost : walk_cost(p, o->resident);
     if (gain >= 0) {
         p->gain = gain;
-        p->predicted_ns = (heapmin_int64)(((double)p->walk +
-                                           (double)gain / MIB * p->ns_per_mib) *
-                                          p->wall_per_cpu);
+        p->predicted_ns = mul_div(p->walk + mul_div(gain, p->ns_per_mib, MIB),
+                                  p->wall_per_cpu, RATIO_ONE);
     }
     d.gain = p->gain;
     d.predicted_ns = p->predicted_ns;
@@ -309,13 +326,14 @@ static void learn(struct heapmin__policy *p, heapmin_int64 trim_cpu,
         heapmin_int64 paging = trim_cpu > p->walk ? trim_cpu - p->walk : 0;
 
         p->ns_per_mib =
-            (p->ns_per_mib + (double)paging / ((double)released / MIB)) / 2;
+            (p->ns_per_mib + mul_div(paging, MIB / PAGE, released / PAGE)) / 2;
     }
     /* Below a tenth of a millisecond the two clocks' grain decides. */
     if (trim_cpu >= HEAPMIN__MS / 10 && trim_wall > 0) {
-        double r = (double)trim_wall / (double)trim_cpu;
+        heapmin_int64 r = mul_div(trim_wall, RATIO_ONE, trim_cpu);
 
-        p->wall_per_cpu = (p->wall_per_cpu + (r < 1 ? 1 : r > 64 ? 64 : r)) / 2;
+        r = r < RATIO_ONE ? RATIO_ONE : r > 64 * RATIO_ONE ? 64 * RATIO_ONE : r;
+        p->wall_per_cpu = (p->wall_per_cpu + r) / 2;
     }
 }
 

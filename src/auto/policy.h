@@ -17,7 +17,7 @@ struct heapmin__policy {
     heapmin_int64 interval_ns;  /* between checks while resident is still */
     heapmin_int64 active_ns;    /* between checks while it moves */
     heapmin_int64 min_release;  /* bytes */
-    double budget;              /* share of one CPU */
+    heapmin_int64 budget_ppb;   /* share of one CPU, in billionths */
     heapmin_int64 max_stall_ns; /* 0: growth trims never wait for quiet */
     /* The budget's bucket of CPU time (rule 1): when it would be full. */
     heapmin_int64 full_at;
@@ -37,8 +37,8 @@ struct heapmin__policy {
     heapmin_int64 last_now;       /* the previous check's time, or -1 */
     int backoff;                  /* min_release multiplier, 1..64 */
     /* What trims cost, learned (rule 5). */
-    double ns_per_mib;   /* CPU time per MiB released */
-    double wall_per_cpu; /* a trim's wall time over its CPU time, >= 1 */
+    heapmin_int64 ns_per_mib;   /* CPU time per MiB released */
+    heapmin_int64 wall_per_cpu; /* a trim's wall over CPU time, x 1024 */
     heapmin_int64 walk;  /* the part of a trim's cost that releases nothing */
     /* The last check's view of a trim now, kept between counts. */
     heapmin_int64 gain, predicted_ns;
