@@ -17,7 +17,6 @@
 #include "heapmin.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +25,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__GLIBC__) /* malloc_trim; elsewhere <malloc.h> may be an #error */
+#include <malloc.h>
+#endif
 
 #include "direct.h"
 #include "timeline.h"
