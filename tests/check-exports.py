@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Checks that a built heapmin library exports heapmin's API and nothing else.
 
-Usage: check-exports.py TOOL LIBRARY PUBLIC_SYMBOL...
+Usage: check-exports.py [--macho] TOOL LIBRARY PUBLIC_SYMBOL...
 
-TOOL is nm, or objdump for a Windows DLL. A shared library's exports must be
+TOOL is nm, or objdump for a Windows DLL; --macho says the library is
+macOS's (the build's host, which need not be the machine running this). A shared library's exports must be
 exactly the public symbols; a static archive's global symbols must include
 them and all carry heapmin's prefix (internal heapmin__ names are global
 there, which is what the prefix is for).
@@ -12,16 +13,21 @@ import re
 import subprocess
 import sys
 
-LINKER_MARKERS = {"__bss_start", "_edata", "_end"}
+# Section-boundary markers GNU ld defines itself and, in some links
+# (against scudo's runtime, here), exports; the entry points FreeBSD's
+# crti.o gives every shared object; the image header and handle a Mach-O
+# linker defines (zig's exports them). No code of ours, no API.
+RUNTIME_SYMBOLS = {"__bss_start", "_edata", "_end", "_init", "_fini",
+                   "_mh_dylib_header", "__dso_handle"}
 
-def defined_globals(nm, lib, dynamic):
+def defined_globals(nm, lib, dynamic, macho):
     # -D reads ELF's dynamic symbol table; a Mach-O library has only one.
-    dynamic = dynamic and sys.platform != "darwin"
+    dynamic = dynamic and not macho
     args = [nm, "--defined-only", "-g"] + (["-D"] if dynamic else []) + [lib]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     names = set()
     # Mach-O (macOS) spells every C symbol with a leading underscore.
-    strip = 1 if sys.platform == "darwin" else 0
+    strip = 1 if macho else 0
     for line in out.splitlines():
         fields = line.split()
         # "ADDRESS TYPE NAME"; archive member headers and blanks are skipped.
@@ -39,16 +45,16 @@ def dll_exports(objdump, dll):
 
 
 def main():
-    tool, lib, public = sys.argv[1], sys.argv[2], set(sys.argv[3:])
+    args = sys.argv[1:]
+    macho = args[:1] == ["--macho"]
+    tool, lib, public = args[macho], args[macho + 1], set(args[macho + 2:])
     if lib.endswith(".dll"):
         names = dll_exports(tool, lib)
     else:
-        names = defined_globals(tool, lib, dynamic=not lib.endswith(".a"))
+        names = defined_globals(tool, lib, not lib.endswith(".a"), macho)
     print(f"{lib}: {sorted(names)}")
     if not lib.endswith(".a"):
-        # Section-boundary markers GNU ld defines itself and, in some links
-        # (against scudo's runtime, here), exports: no code, no API.
-        wrong = (names - LINKER_MARKERS) ^ public
+        wrong = (names - RUNTIME_SYMBOLS) ^ public
     else:
         # mingw's i686 C symbols carry a leading underscore; on x86_64 it
         # emits .refptr.NAME for references to extern data, and ASan emits
