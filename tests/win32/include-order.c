@@ -32,10 +32,44 @@
 
 #include "wine.h"
 
+/*
+ * The C runtime's _heapmin, from the C runtime this program imports:
+ * msvcrt.dll for a classic mingw build; for the UCRT (MSVC, zig, MSYS2's
+ * UCRT64) ucrtbase.dll or its api-ms-win-crt-*.dll sets, and such a
+ * process may have no msvcrt.dll at all, or one some other DLL loaded.
+ * The first module of the executable's import table that exports it.
+ */
+static FARPROC crt_heapmin(char *name, size_t size)
+{
+    const unsigned char *base = (const unsigned char *)GetModuleHandleW(NULL);
+    const IMAGE_DOS_HEADER *dos = (const IMAGE_DOS_HEADER *)(const void *)base;
+    const IMAGE_NT_HEADERS *nt =
+        (const IMAGE_NT_HEADERS *)(const void *)(base + dos->e_lfanew);
+    const IMAGE_DATA_DIRECTORY *dir =
+        &nt->OptionalHeader.DataDirectory[IMAGE_DIRECTORY_ENTRY_IMPORT];
+    const IMAGE_IMPORT_DESCRIPTOR *d =
+        (const IMAGE_IMPORT_DESCRIPTOR *)(const void *)(base +
+                                                        dir->VirtualAddress);
+
+    for (; dir->Size != 0 && d->Name != 0; d++) {
+        const char *dll = (const char *)(base + d->Name);
+        HMODULE mod = GetModuleHandleA(dll);
+        FARPROC f = mod != NULL ? GetProcAddress(mod, "_heapmin") : NULL;
+
+        if (f != NULL) {
+            snprintf(name, size, "%s", dll);
+            return f;
+        }
+    }
+    snprintf(name, size, "none of the imported DLLs");
+    return NULL;
+}
+
 int main(void)
 {
     int (*mine)(void) = _heapmin;
-    FARPROC crt = GetProcAddress(GetModuleHandleW(L"msvcrt.dll"), "_heapmin");
+    char crt_name[MAX_PATH];
+    FARPROC crt = crt_heapmin(crt_name, sizeof crt_name);
     void *mine_addr, *crt_addr;
     int rc, crt_rc;
     /* A legacy-target (stub) build fails with ENOSYS, through _heapmin too. */
@@ -45,8 +79,9 @@ int main(void)
     memcpy(&crt_addr, &crt, sizeof crt_addr);
     errno = 12345;
     rc = _heapmin();
-    printf("order %d: _heapmin() = %d, errno %d; ours at %p, the CRT's at %p\n",
-           ORDER, rc, errno, mine_addr, crt_addr);
+    printf("order %d: _heapmin() = %d, errno %d; ours at %p, the CRT's "
+           "(%s) at %p\n",
+           ORDER, rc, errno, mine_addr, crt_name, crt_addr);
     if (crt_addr == NULL || mine_addr == crt_addr) {
         fprintf(stderr, "_heapmin is the C runtime's\n");
         return 1;
