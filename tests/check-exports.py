@@ -39,9 +39,12 @@ def defined_globals(nm, lib, dynamic, macho):
 def dll_exports(objdump, dll):
     out = subprocess.run([objdump, "-p", dll], check=True, capture_output=True,
                          text=True).stdout
-    # The "[Ordinal/Name Pointer] Table" lists one export a line:
-    # "\t[   0] heapmin".
-    return set(re.findall(r"^\s*\[\s*\d+\]\s+(\S+)$", out, re.MULTILINE))
+    # GNU objdump's "[Ordinal/Name Pointer] Table" lists one export a line,
+    # "\t[   0] heapmin"; llvm-objdump's "Export Table" as "  1  0x19e0  heapmin".
+    gnu = re.findall(r"^\s*\[\s*\d+\]\s+(\S+)$", out, re.MULTILINE)
+    llvm = re.findall(r"^\s+\d+\s+0x[0-9a-f]+\s+(\S+)$",
+                      out.partition("Export Table:")[2], re.MULTILINE)
+    return set(gnu + llvm)
 
 
 def main():
@@ -56,10 +59,12 @@ def main():
     if not lib.endswith(".a"):
         wrong = (names - RUNTIME_SYMBOLS) ^ public
     else:
-        # mingw's i686 C symbols carry a leading underscore; on x86_64 it
-        # emits .refptr.NAME for references to extern data, and ASan emits
-        # __odr_asan.NAME beside each global.
-        prefixed = r"(\.refptr\.|__odr_asan\.)?_?_?heapmin(_|$)"
+        # mingw's i686 C symbols carry a leading underscore. On x86_64 it
+        # emits .refptr.NAME beside a reference to extern data NAME: a
+        # reference, not a definition (zig's stack protector makes one to
+        # __stack_chk_guard). ASan emits __odr_asan.NAME beside each global.
+        names = {n for n in names if not n.startswith(".refptr.")}
+        prefixed = r"(__odr_asan\.)?_?_?heapmin(_|$)"
         wrong = {n for n in names if not re.match(prefixed, n)}
         wrong |= {n for n in public if n not in names and "_" + n not in names}
     if wrong:
