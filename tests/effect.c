@@ -55,10 +55,11 @@ int main(void)
     limit = frag_page_limit(&f, base);
 
     reclaimed = (double)(freed - after) / (double)(freed - limit);
+    /* Not %zu: gcc checks mingw's printf as msvcrt's, which has none. */
     printf("backend %s: baseline %.1f MiB, after free %.1f MiB, after heapmin "
-           "%.1f MiB, page-level limit %.1f MiB (%zu live blocks, %.1f MiB)\n",
-           backend, base / MIB, freed / MIB, after / MIB, limit / MIB, f.live,
-           f.live_bytes / MIB);
+           "%.1f MiB, page-level limit %.1f MiB (%lu live blocks, %.1f MiB)\n",
+           backend, base / MIB, freed / MIB, after / MIB, limit / MIB,
+           (unsigned long)f.live, f.live_bytes / MIB);
     printf("reclaimed %.1f %% of what was reclaimable\n", 100 * reclaimed);
     frag_release(&f);
 
