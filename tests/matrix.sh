@@ -4,7 +4,11 @@
 # meson test, plus the sanitizer and valgrind runs, the ways a consumer
 # links heapmin (meson subproject, pkg-config, CMake), the installed tree,
 # the release tarball and a check of the GitHub workflow that runs heapmin
-# on the systems these machines cannot (.github/workflows/ci.yml).
+# on the systems these machines cannot (.github/workflows/ci.yml). Other
+# systems are compiled and linked against their own headers and libraries
+# (macOS, FreeBSD, Android; NetBSD's headers), and Windows is tested under
+# 64- and 32-bit Wine with msvcrt and the UCRT: tools/toolchains.sh
+# installs what these need into build-matrix/toolchains.
 #
 # Usage: tests/matrix.sh [--repeat N] [--load] [CONFIG...]
 #   (default: every configuration)
@@ -12,7 +16,8 @@
 #   --load      keeps both cores busy with two spinning processes meanwhile,
 #               as on a shared CI machine: a test that flakes shows up here
 # Build trees and logs go to build-matrix/. Ends with "matrix: N passed,
-# N failed" and exits non-zero if anything failed.
+# N failed, N skipped" and exits non-zero if anything failed; a
+# configuration skips (saying why) only where its material cannot be had.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 top=$PWD
@@ -43,7 +48,8 @@ heapmin_need_packages meson ninja-build pkg-config python3 binutils gcc g++ \
     libc6-dev clang libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev \
     libclang-rt-14-dev libtbbmalloc2 libtbb-dev musl-tools valgrind \
     gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-i686 \
-    g++-mingw-w64-i686 wine wine64 gunicorn util-linux mandoc groff-base \
+    g++-mingw-w64-i686 wine wine64 lld llvm-14 debootstrap \
+    gunicorn util-linux mandoc groff-base \
     man-db cmake python3-dev git xz-utils libpython3.11-testsuite \
     nginx-light redis-server memcached postgresql-15 apache2 || exit 1
 
@@ -55,11 +61,14 @@ export HEAPMIN_REQUIRE_ALLOCATORS=1 HEAPMIN_REQUIRE_PROGRAMS=1
 
 passed=0
 failed=0
+skipped=0
 failures=()
 
 # check NAME COMMAND...: runs one configuration, logging to build-matrix/NAME.log.
+# A configuration may end its log with "result: WHAT RAN", shown after ok;
+# one whose material is missing exits 77 after "skip: WHY".
 check() {
-    local name=$1 start=$SECONDS
+    local name=$1 start=$SECONDS rc result
     shift
     if ! want "$name"; then
         return 0
@@ -68,9 +77,14 @@ check() {
     # Not inside an if: bash ignores set -e in a condition, and every step
     # of a configuration must stop it.
     (set -e; "$@") >"$out/$name.log" 2>&1
-    if [ $? -eq 0 ]; then
+    rc=$?
+    result=$(sed -n 's/^result: //p' "$out/$name.log" | tail -n 1)
+    if [ $rc -eq 0 ]; then
         passed=$((passed + 1))
-        echo "ok ($((SECONDS - start)) s)"
+        echo "ok ($((SECONDS - start)) s)${result:+: $result}"
+    elif [ $rc -eq 77 ]; then
+        skipped=$((skipped + 1))
+        echo "SKIPPED: $(sed -n 's/^skip: //p' "$out/$name.log" | tail -n 1)"
     else
         failed=$((failed + 1))
         failures+=("$name")
@@ -109,13 +123,141 @@ build_and_test() {
         '[ -n "${SKIP_SUITE:-}" ] && echo --no-suite "$SKIP_SUITE"')
 }
 
-# A Windows build with no way to run it here: it must compile and link.
-build_only() {
+# ---- other systems, against their real headers -----------------------------
+# The material (zig, the sysroots, a root for 32-bit Wine) is installed into
+# build-matrix/toolchains by tools/toolchains.sh and kept between runs.
+tools=$out/toolchains
+. tools/toolchains.sh
+
+# The constants the cross files in cross/ name: where zig, this folder's
+# cross/ and the sysroots are.
+paths_file() {
+    local zig=${1:-} sysroots=${2:-}
+    mkdir -p "$tools"
+    printf "[constants]\nzig = '%s'\ncross = '%s'\nsysroots = '%s'\n" \
+        "$zig" "$top/cross" "$sysroots" >"$tools/paths.txt"
+    echo "$tools/paths.txt"
+}
+
+# need WHAT COMMAND...: runs a tools/toolchains.sh step; where it cannot
+# provide the material, the configuration skips with its one line.
+need() {
+    local what=$1
+    shift
+    mkdir -p "$tools"
+    "$@" 2>"$tools/$what.err" || { cat "$tools/$what.err"; echo "skip: $(tail -n 1 "$tools/$what.err")"; exit 77; }
+    cat "$tools/$what.err" >&2
+}
+need_zig() {
+    zig=$(need zig heapmin_zig "$tools") || { echo "$zig"; exit 77; }
+}
+need_sysroots() {
+    need sysroots heapmin_sysroots "$tools/sysroots"
+}
+
+# What meson test made of a cross build: the tests that passed, and those
+# skipped (exit 77: under Wine, or needing the other system itself).
+tests_result() { # NAME WHAT SKIPPED-MEANS
+    local log=$out/$1/meson-logs/testlog.json ran skip
+    ran=$(grep -c '"result": "OK"' "$log" || true)
+    skip=$(grep -c '"result": "SKIP"' "$log" || true)
+    echo "result: $2; $ran tests passed, $skip $3"
+}
+
+# cross_build NAME WHAT CROSS-FILE...: built with --werror, linked, and the
+# tests that run on this machine (exports, the file graph, the man pages).
+cross_build() {
+    local name=$1 what=$2 args=()
+    shift 2
+    for f; do args+=(--cross-file "$f"); done
+    rm -rf "$out/$name"
+    meson setup "$out/$name" -Dwerror=true "${args[@]}"
+    grep -E 'trims with' "$out/$name/meson-logs/meson-log.txt" | tail -n 1
+    meson compile -C "$out/$name"
+    meson test -C "$out/$name" --print-errorlogs
+    tests_result "$name" "$what" "need the system itself"
+}
+
+macos() { # ARCH
+    need_zig
+    cross_build "macos-$1" "compiled and linked against macOS SDK 15.1" \
+        "$(paths_file "$zig")" "cross/zig-macos-$1.txt"
+}
+
+freebsd() {
+    need_sysroots
+    cross_build freebsd "compiled and linked against FreeBSD 10.2" \
+        "$(paths_file "" "$tools/sysroots")" cross/freebsd-x86_64.txt
+}
+
+android() { # API
+    need_sysroots
+    mkdir -p "$tools"
+    printf "[constants]\napi = '%s'\n" "$1" >"$tools/android-$1.txt"
+    cross_build "android-$1" "compiled and linked against bionic (API $1)" \
+        "$(paths_file "" "$tools/sysroots")" "$tools/android-$1.txt" \
+        cross/android-aarch64-sysroot.txt
+}
+
+# NetBSD: headers only, so every object a NetBSD build makes, and no link.
+netbsd() {
+    local dir=$out/netbsd objects
+    need_sysroots
+    rm -rf "$dir"
+    meson setup "$dir" -Dwerror=true --cross-file "$(paths_file "" "$tools/sysroots")" \
+        --cross-file cross/netbsd-x86_64-headers.txt
+    grep -E 'trims with' "$dir/meson-logs/meson-log.txt" | tail -n 1
+    objects=$(ninja -C "$dir" -t targets all | sed -n 's/^\(.*\.o\): .*/\1/p')
+    # shellcheck disable=SC2086
+    ninja -C "$dir" $objects
+    echo "result: $(echo "$objects" | wc -l) objects compiled against NetBSD 7.99's headers"
+}
+
+# Debian's mingw-w64 with the UCRT swapped in for msvcrt (cross/mingw-ucrt.txt).
+ucrt_specs() { # TRIPLET
+    mkdir -p "$tools"
+    "$1-gcc" -dumpspecs | sed 's/-lmsvcrt/-lucrt/g' >"$tools/ucrt-specs-$1"
+    printf "[constants]\nucrt_specs = '%s'\n" "$tools/ucrt-specs-$1" \
+        >"$tools/ucrt-$1.txt"
+    echo "$tools/ucrt-$1.txt"
+}
+
+mingw64_ucrt() {
+    build_and_test mingw64-ucrt WINEPREFIX="$out/mingw64-ucrt/wine-prefix" \
+        HEAPMIN_EXPECT_BACKEND=win32 -- --cross-file cross/x86_64-w64-mingw32.txt \
+        --cross-file "$(ucrt_specs x86_64-w64-mingw32)" --cross-file cross/mingw-ucrt.txt
+    tests_result mingw64-ucrt "Debian's mingw-w64, the UCRT, under Wine" "skipped"
+}
+
+zig_windows() {
+    need_zig
+    build_and_test mingw64-ucrt-zig \
+        WINEPREFIX="$out/mingw64-ucrt-zig/wine-prefix" HEAPMIN_EXPECT_BACKEND=win32 -- \
+        --cross-file "$(paths_file "$zig")" --cross-file cross/zig-x86_64-windows.txt
+    tests_result mingw64-ucrt-zig "zig 0.14, the UCRT, under Wine" "skipped"
+}
+
+# 32-bit Windows programs under the 32-bit Wine of an i386 root
+# (cross/wine32-chroot), over the i686 cross file's plain wine.
+wine32() { # NAME MESON-ARGS...
     local name=$1
     shift
+    need wine32 heapmin_wine32 "$tools"
+    printf "[binaries]\nexe_wrapper = ['%s', '%s']\n" "$top/cross/wine32-chroot" \
+        "$tools/wine32-root" >"$tools/wine32.txt"
     rm -rf "$out/$name"
-    meson setup "$out/$name" -Dwerror=true "$@"
+    meson setup "$out/$name" -Dwerror=true --cross-file cross/i686-w64-mingw32.txt \
+        --cross-file "$tools/wine32.txt" "$@"
     meson compile -C "$out/$name"
+    # The server wineboot starts sees only its own folders: it must end
+    # before the tests start theirs (cross/wine32-chroot).
+    (cd "$out/$name" && WINEPREFIX=$PWD/wine-prefix "$top/cross/wine32-chroot" \
+        "$tools/wine32-root" wineboot -i &&
+        WINEPREFIX=$PWD/wine-prefix "$top/cross/wine32-chroot" \
+            "$tools/wine32-root" wineserver -w)
+    WINEPREFIX=$out/$name/wine-prefix HEAPMIN_EXPECT_BACKEND=win32 \
+        meson test -C "$out/$name" --print-errorlogs --repeat "$repeat"
+    tests_result "$name" "under 32-bit Wine" "skipped"
 }
 
 # A parent project that takes heapmin as a subproject: its consumer must get
@@ -254,8 +396,18 @@ check mingw64 build_and_test mingw64 WINEPREFIX="$out/mingw64/wine-prefix" \
 check mingw64-stub build_and_test mingw64-stub \
     WINEPREFIX="$out/mingw64-stub/wine-prefix" -- \
     --cross-file cross/x86_64-w64-mingw32.txt -Dtrim_backend=stub
-# 32-bit Wine cannot be installed on our machines: build only.
-check mingw32 build_only mingw32 --cross-file cross/i686-w64-mingw32.txt
+check mingw64-ucrt mingw64_ucrt
+check mingw64-ucrt-zig zig_windows
+check mingw32 wine32 mingw32
+check mingw32-ucrt wine32 mingw32-ucrt --cross-file "$(ucrt_specs i686-w64-mingw32)" \
+    --cross-file cross/mingw-ucrt.txt
+# Other systems: compiled and linked against their own headers and libraries.
+check macos-x86_64 macos x86_64
+check macos-arm64 macos arm64
+check freebsd freebsd
+check netbsd netbsd
+check android-28 android 28
+check android-34 android 34
 check subproject subproject jemalloc jemalloc
 check pkg-config pkgconfig
 check install installed
@@ -267,5 +419,5 @@ check workflow tools/check-workflow.sh
 
 echo "whole matrix: $((SECONDS - started)) s"
 [ $failed -eq 0 ] || echo "failed: ${failures[*]}"
-echo "matrix: $passed passed, $failed failed"
+echo "matrix: $passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]
