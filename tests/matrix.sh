@@ -48,7 +48,7 @@ heapmin_need_packages meson ninja-build pkg-config python3 binutils gcc g++ \
     libc6-dev clang libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev \
     libclang-rt-14-dev libtbbmalloc2 libtbb-dev musl-tools valgrind \
     gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 gcc-mingw-w64-i686 \
-    g++-mingw-w64-i686 wine wine64 lld llvm-14 debootstrap \
+    g++-mingw-w64-i686 wine wine64 lld llvm-14 debootstrap ca-certificates \
     gunicorn util-linux mandoc groff-base \
     man-db cmake python3-dev git xz-utils libpython3.11-testsuite \
     nginx-light redis-server memcached postgresql-15 apache2 || exit 1
