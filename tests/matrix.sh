@@ -105,6 +105,11 @@ want() {
 # tree, compiled and tested. KEY=VALUE go to the environment (CC, and
 # HEAPMIN_EXPECT_BACKEND, which the contract test checks). With a WINEPREFIX
 # among them, Wine is warmed up there before the tests start in parallel.
+#
+# A wineserver ends 3 s after its last program; a program that starts
+# just then gets "recvmsg: Connection reset by peer". For the tests, one
+# server is started that stays until 30 s after the last.
+WINE_LINGER=30
 build_and_test() {
     local name=$1 envs=()
     shift
@@ -115,6 +120,8 @@ build_and_test() {
     meson compile -C "$out/$name"
     if env "${envs[@]}" sh -c '[ -n "${WINEPREFIX:-}" ]'; then
         env "${envs[@]}" wineboot -i
+        env "${envs[@]}" wineserver -w
+        env "${envs[@]}" wineserver -p"$WINE_LINGER"
     fi
     # SKIP_SUITE=NAME leaves a suite out (meson test --no-suite).
     # shellcheck disable=SC2046
@@ -249,12 +256,18 @@ wine32() { # NAME MESON-ARGS...
     meson setup "$out/$name" -Dwerror=true --cross-file cross/i686-w64-mingw32.txt \
         --cross-file "$tools/wine32.txt" "$@"
     meson compile -C "$out/$name"
-    # The server wineboot starts sees only its own folders: it must end
-    # before the tests start theirs (cross/wine32-chroot).
-    (cd "$out/$name" && WINEPREFIX=$PWD/wine-prefix "$top/cross/wine32-chroot" \
-        "$tools/wine32-root" wineboot -i &&
-        WINEPREFIX=$PWD/wine-prefix "$top/cross/wine32-chroot" \
-            "$tools/wine32-root" wineserver -w)
+    # A wineserver sees the folders of the program that started it
+    # (cross/wine32-chroot): the tests' server is started with the
+    # toolchain's DLLs in view, as meson's WINEPATH names them.
+    (
+        cd "$out/$name"
+        export WINEPREFIX=$PWD/wine-prefix
+        run32() { "$top/cross/wine32-chroot" "$tools/wine32-root" "$@"; }
+        run32 wineboot -i
+        run32 wineserver -w
+        WINEPATH="Z:$(dirname "$(i686-w64-mingw32-gcc -print-file-name=libwinpthread-1.dll)")" \
+            run32 wineserver -p"$WINE_LINGER"
+    )
     WINEPREFIX=$out/$name/wine-prefix HEAPMIN_EXPECT_BACKEND=win32 \
         meson test -C "$out/$name" --print-errorlogs --repeat "$repeat"
     tests_result "$name" "under 32-bit Wine" "skipped"
