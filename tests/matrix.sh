@@ -108,8 +108,19 @@ want() {
 #
 # A wineserver ends 3 s after its last program; a program that starts
 # just then gets "recvmsg: Connection reset by peer". For the tests, one
-# server is started that stays until 30 s after the last.
-WINE_LINGER=30
+# server is started that stays until 30 s after the last, and Wine's own
+# services with it: started by a test, they would hold that test's output
+# open (meson waits for it) as long as the server lives.
+# wine_warm_up RUN: RUN PROGRAM runs a Wine program in the prefix, RUN
+# wineserver the prefix's server.
+wine_warm_up() {
+    "$1" wineboot -i
+    "$1" wineserver -w
+    "$1" wineserver -p30
+    "$1" wineboot </dev/null >/dev/null 2>&1
+}
+run64() { "$@"; }
+
 build_and_test() {
     local name=$1 envs=()
     shift
@@ -119,9 +130,7 @@ build_and_test() {
     env "${envs[@]}" meson setup "$out/$name" -Dwerror=true "$@"
     meson compile -C "$out/$name"
     if env "${envs[@]}" sh -c '[ -n "${WINEPREFIX:-}" ]'; then
-        env "${envs[@]}" wineboot -i
-        env "${envs[@]}" wineserver -w
-        env "${envs[@]}" wineserver -p"$WINE_LINGER"
+        (export "${envs[@]}" && wine_warm_up run64)
     fi
     # SKIP_SUITE=NAME leaves a suite out (meson test --no-suite).
     # shellcheck disable=SC2046
@@ -256,17 +265,11 @@ wine32() { # NAME MESON-ARGS...
     meson setup "$out/$name" -Dwerror=true --cross-file cross/i686-w64-mingw32.txt \
         --cross-file "$tools/wine32.txt" "$@"
     meson compile -C "$out/$name"
-    # A wineserver sees the folders of the program that started it
-    # (cross/wine32-chroot): the tests' server is started with the
-    # toolchain's DLLs in view, as meson's WINEPATH names them.
     (
         cd "$out/$name"
         export WINEPREFIX=$PWD/wine-prefix
         run32() { "$top/cross/wine32-chroot" "$tools/wine32-root" "$@"; }
-        run32 wineboot -i
-        run32 wineserver -w
-        WINEPATH="Z:$(dirname "$(i686-w64-mingw32-gcc -print-file-name=libwinpthread-1.dll)")" \
-            run32 wineserver -p"$WINE_LINGER"
+        wine_warm_up run32
     )
     WINEPREFIX=$out/$name/wine-prefix HEAPMIN_EXPECT_BACKEND=win32 \
         meson test -C "$out/$name" --print-errorlogs --repeat "$repeat"

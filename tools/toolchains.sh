@@ -10,7 +10,8 @@
 #                         workplace's shared/sysroots beside the clone).
 #   heapmin_wine32 DIR    a Debian 12 i386 root holding 32-bit Wine (wine32
 #                         cannot be installed beside wine64), made with
-#                         debootstrap. Needs root.
+#                         debootstrap, for cross/wine32-chroot, which shows
+#                         this checkout inside. Needs root.
 #
 # Each returns non-zero with one line on stderr saying what is missing and
 # how to provide it; a configuration then skips, saying so.
@@ -81,7 +82,13 @@ heapmin_sysroots() {
 
 heapmin_wine32() {
     local root=$1/wine32-root
-    [ -x "$root/usr/lib/wine/wine" ] && return 0
+    if [ -x "$root/usr/lib/wine/wine" ]; then
+        # What cross/wine32-chroot shows inside: the checkout (its build
+        # trees) and the i686 toolchain's DLLs.
+        printf '%s\n' "$top" /usr/i686-w64-mingw32 /usr/lib/gcc/i686-w64-mingw32 \
+            >"$root/etc/wine32-binds"
+        return 0
+    fi
     if [ "$(id -u)" -ne 0 ] || ! command -v debootstrap >/dev/null; then
         echo "toolchains: 32-bit Wine needs root and debootstrap (apt-get install debootstrap)" >&2
         return 1
@@ -96,4 +103,5 @@ heapmin_wine32() {
             'apt-get -qq update && apt-get -qq install -y --no-install-recommends wine wine32' \
             >>"$1/wine32-root.log" 2>&1 ||
         { echo "toolchains: could not make the i386 root for 32-bit Wine ($1/wine32-root.log)" >&2; return 1; }
+    heapmin_wine32 "$1"
 }
