@@ -6,8 +6,10 @@
 #                         registry: macOS SDK headers and link stubs, and
 #                         mingw-w64 12 with the UCRT. Prints zig's path.
 #   heapmin_sysroots DIR  the FreeBSD 10.2, Android 28/34 and NetBSD 7.99
-#                         sysroots, from $HEAPMIN_SYSROOTS (or the
-#                         workplace's shared/sysroots beside the clone).
+#                         sysroots, unpacked from the archives in
+#                         $HEAPMIN_SYSROOTS, else ../shared/sysroots beside
+#                         the checkout, else /work/shared/sysroots (where
+#                         this project's machines keep them).
 #   heapmin_wine32 DIR    a Debian 12 i386 root holding 32-bit Wine (wine32
 #                         cannot be installed beside wine64), made with
 #                         debootstrap, for cross/wine32-chroot, which shows
@@ -45,7 +47,7 @@ EOF
     echo "$dir/zig"
 }
 
-# archive sha256 (as shared/sysroots/README.md gives them)
+# The archives' sha256.
 heapmin_sysroot_sums='
 54f22f70f0e8c032854964d7fb0dfb9db79dc6318e5475f05e3d1eee03c45f52  android-28-34-aarch64.tar.xz
 c5fc729fe436e75f113f2d659a519c0ad8bc59ed32be15f240bf297e0a3f9542  freebsd-10.2-amd64.tar.xz
@@ -65,7 +67,9 @@ heapmin_sysroots() {
             "holding $(echo "$heapmin_sysroot_sums" | awk 'NF { printf "%s ", $2 }')" >&2
         return 1
     fi
-    [ -f "$dest/.unpacked" ] && return 0
+    # Unpacked already, from these archives.
+    [ "$(cat "$dest/.unpacked" 2>/dev/null)" = "$(echo "$heapmin_sysroot_sums" | cksum)" ] &&
+        return 0
     (cd "$from" && echo "$heapmin_sysroot_sums" | grep . | sha256sum --quiet -c) >&2 ||
         { echo "toolchains: the archives in $from are not the ones pinned here" >&2; return 1; }
     rm -rf "$dest" && mkdir -p "$dest" || return 1
@@ -77,7 +81,7 @@ heapmin_sysroots() {
     find "$dest" -type l -lname '/*/sysroots/*' | while read -r link; do
         ln -sfr "$dest/$(readlink "$link" | sed 's|.*/sysroots/||')" "$link"
     done
-    touch "$dest/.unpacked"
+    echo "$heapmin_sysroot_sums" | cksum >"$dest/.unpacked"
 }
 
 heapmin_wine32() {
