@@ -4,10 +4,11 @@
 Usage: check-exports.py [--macho] TOOL LIBRARY PUBLIC_SYMBOL...
 
 TOOL is nm, or objdump for a Windows DLL; --macho says the library is
-macOS's (the build's host, which need not be the machine running this). A shared library's exports must be
-exactly the public symbols; a static archive's global symbols must include
-them and all carry heapmin's prefix (internal heapmin__ names are global
-there, which is what the prefix is for).
+macOS's (the build's host, which need not be the machine running this). A
+shared library's exports must be exactly the public symbols; a static
+archive's global symbols must include them and all carry heapmin's prefix
+(internal heapmin__ names are global there, which is what the prefix is
+for).
 """
 import re
 import subprocess
