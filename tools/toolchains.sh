@@ -104,7 +104,7 @@ heapmin_wine32() {
         cp /etc/resolv.conf "$root/etc/" &&
         chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
             DEBIAN_FRONTEND=noninteractive sh -c \
-            'apt-get -qq update && apt-get -qq install -y --no-install-recommends wine wine32' \
+            'apt-get -qq update && apt-get -qq install -y --no-install-recommends wine wine32 && apt-get clean' \
             >>"$1/wine32-root.log" 2>&1 ||
         { echo "toolchains: could not make the i386 root for 32-bit Wine ($1/wine32-root.log)" >&2; return 1; }
     heapmin_wine32 "$1"
